@@ -24,10 +24,10 @@ type Resource[T runtime.Object] struct {
 	// Resource is the plural, lower-case resource name and its group.
 	Resource schema.GroupResource
 	// Singular is the singular name shown in discovery (the kind, lower-cased, when empty).
-	Singular   string
-	Kind       string
+	Singular string
+	Kind     string
 	// NameFunc validates metadata.name; DNS subdomain when nil.
-	NameFunc NameFunc
+	NameFunc   NameFunc
 	Namespaced bool
 	ShortNames []string
 	Categories []string

@@ -20,15 +20,15 @@ type REST struct {
 }
 
 var (
-	_ rest.ShortNamesProvider  = &REST{}
-	_ rest.CategoriesProvider  = &REST{}
+	_ rest.ShortNamesProvider   = &REST{}
+	_ rest.CategoriesProvider   = &REST{}
 	_ rest.SingularNameProvider = &REST{}
-	_ rest.StandardStorage     = &REST{}
+	_ rest.StandardStorage      = &REST{}
 )
 
-func (r *REST) ShortNames() []string      { return r.shortNames }
-func (r *REST) Categories() []string      { return r.categories }
-func (r *REST) GetSingularName() string   { return r.singular }
+func (r *REST) ShortNames() []string    { return r.shortNames }
+func (r *REST) Categories() []string    { return r.categories }
+func (r *REST) GetSingularName() string { return r.singular }
 
 // StatusREST serves the /status subresource: get, update and patch of one object.
 type StatusREST struct {
@@ -75,16 +75,16 @@ func New[T runtime.Object](r *Resource[T], optsGetter generic.RESTOptionsGetter)
 		singular = lower(r.Kind)
 	}
 	st := &genericregistry.Store{
-		NewFunc:                   func() runtime.Object { return r.New() },
-		NewListFunc:               r.NewList,
-		DefaultQualifiedResource:  r.Resource,
-		PredicateFunc:             r.predicate,
-		CreateStrategy:            s,
-		UpdateStrategy:            s,
-		DeleteStrategy:            s,
-		ResetFieldsStrategy:       s,
-		ReturnDeletedObject:       r.ReturnDeletedObject,
-		TableConvertor:            tableConvertor[T]{r},
+		NewFunc:                  func() runtime.Object { return r.New() },
+		NewListFunc:              r.NewList,
+		DefaultQualifiedResource: r.Resource,
+		PredicateFunc:            r.predicate,
+		CreateStrategy:           s,
+		UpdateStrategy:           s,
+		DeleteStrategy:           s,
+		ResetFieldsStrategy:      s,
+		ReturnDeletedObject:      r.ReturnDeletedObject,
+		TableConvertor:           tableConvertor[T]{r},
 	}
 	st.SingularQualifiedResource = r.Resource
 	st.SingularQualifiedResource.Resource = singular

@@ -110,7 +110,7 @@ func (s *strategy[T]) WarningsOnUpdate(ctx context.Context, obj, old runtime.Obj
 	return s.r.WarningsOnUpdate(ctx, obj.(T), old.(T))
 }
 
-func (s *strategy[T]) Canonicalize(runtime.Object)                {}
+func (s *strategy[T]) Canonicalize(runtime.Object)              {}
 func (s *strategy[T]) AllowCreateOnUpdate(context.Context) bool { return s.r.AllowCreateOnUpdate }
 func (s *strategy[T]) AllowUnconditionalUpdate(context.Context) bool {
 	return s.r.AllowUnconditionalUpdate == nil || *s.r.AllowUnconditionalUpdate

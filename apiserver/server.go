@@ -1,0 +1,188 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/capstan-dev/capstan/apiserver/bootstrap"
+	"github.com/capstan-dev/capstan/apiserver/etcd"
+	"github.com/capstan-dev/capstan/apiserver/pki"
+)
+
+// Server is a started `capstan server`.
+type Server struct {
+	// Kubeconfig is the admin kubeconfig written under the data directory.
+	Kubeconfig string
+	// URL is where the server listens, as written to the kubeconfig.
+	URL string
+	// LoopbackConfig is the server's own privileged client configuration.
+	LoopbackConfig *rest.Config
+
+	done chan error
+}
+
+// Done yields the server's result once it has stopped.
+func (s *Server) Done() <-chan error { return s.done }
+
+// AdminConfig reads the admin kubeconfig into a client configuration.
+func (s *Server) AdminConfig() (*rest.Config, error) {
+	return clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
+}
+
+// Run starts the server and blocks until ctx is cancelled and it has shut down.
+func Run(ctx context.Context, o *Options) error {
+	s, err := Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	return <-s.Done()
+}
+
+// Start validates the options, creates credentials, starts etcd (unless
+// external servers are named) and the server chain, and returns without
+// waiting for readiness. Cancelling ctx shuts everything down; Done reports
+// when that has finished. If a step fails, what was started is stopped.
+func Start(ctx context.Context, o *Options) (*Server, error) {
+	if err := o.Complete(); err != nil {
+		return nil, err
+	}
+	if errs := o.Validate(); len(errs) > 0 {
+		return nil, utilerrors.NewAggregate(errs)
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	logger := klog.FromContext(ctx)
+	layout := pki.Layout{Dir: o.DataDir}
+	ca, err := pki.LoadOrCreateCA(layout.CA(), "capstan-ca")
+	if err != nil {
+		return nil, err
+	}
+	cidrs, err := ParseServiceCIDRs(o.ServiceClusterIPRange)
+	if err != nil {
+		return nil, err
+	}
+	if err := ca.EnsureLeaf(layout.Serving(), servingLeaf(o, bootstrap.FirstIP(cidrs[0]))); err != nil {
+		return nil, fmt.Errorf("serving certificate: %w", err)
+	}
+	if err := ca.EnsureLeaf(layout.Admin(), pki.Leaf{CommonName: "kubernetes-admin", Organization: []string{"system:masters"}, Client: true}); err != nil {
+		return nil, fmt.Errorf("admin certificate: %w", err)
+	}
+	proxyCA, err := pki.LoadOrCreateCA(layout.FrontProxyCA(), "capstan-front-proxy-ca")
+	if err != nil {
+		return nil, err
+	}
+	if err := proxyCA.EnsureLeaf(layout.FrontProxyClient(), pki.Leaf{CommonName: "front-proxy-client", Client: true}); err != nil {
+		return nil, err
+	}
+
+	servers := o.EtcdServers
+	var member *etcd.Server
+	if len(servers) == 0 {
+		member, err = etcd.Start(ctx, etcd.Config{Dir: o.DataDir, ClientPort: o.EtcdClientPort, PeerPort: o.EtcdPeerPort})
+		if err != nil {
+			return nil, err
+		}
+		servers = []string{member.Endpoint}
+		logger.V(2).Info("Embedded etcd ready", "endpoint", member.Endpoint)
+	}
+	stopEtcd := func() {
+		if member != nil {
+			member.Stop()
+		}
+	}
+
+	sc, err := newSharedConfig(o, layout, servers)
+	if err != nil {
+		stopEtcd()
+		return nil, err
+	}
+	c, err := newChain(sc, o)
+	if err != nil {
+		stopEtcd()
+		return nil, err
+	}
+	url := "https://" + net.JoinHostPort(kubeconfigHost(o), strconv.Itoa(o.SecurePort))
+	kubeconfig := filepath.Join(o.DataDir, "admin.kubeconfig")
+	if err := pki.WriteKubeconfig(kubeconfig, url, ca.CertPEM, layout.Admin(), "admin"); err != nil {
+		stopEtcd()
+		return nil, err
+	}
+	prepared, err := c.aggregator.PrepareRun()
+	if err != nil {
+		stopEtcd()
+		return nil, err
+	}
+	s := &Server{Kubeconfig: kubeconfig, URL: url, LoopbackConfig: sc.generic.LoopbackClientConfig, done: make(chan error, 1)}
+	runCtx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer cancel()
+		result := make(chan error, 1)
+		go func() { result <- prepared.Run(runCtx) }()
+		var err error
+		if member != nil {
+			select {
+			case err = <-result:
+			case etcdErr := <-member.Err():
+				// etcd failing takes the whole process down through the same path as a signal.
+				cancel()
+				err = errors.Join(fmt.Errorf("embedded etcd: %w", etcdErr), <-result)
+			}
+		} else {
+			err = <-result
+		}
+		stopEtcd()
+		s.done <- err
+	}()
+	return s, nil
+}
+
+// servingLeaf lists every name and address clients use to reach the server.
+func servingLeaf(o *Options, serviceIP net.IP) pki.Leaf {
+	leaf := pki.Leaf{
+		CommonName: "kube-apiserver",
+		Server:     true,
+		DNSNames:   []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
+		IPs:        []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback, serviceIP},
+	}
+	if host, err := os.Hostname(); err == nil && host != "" {
+		leaf.DNSNames = append(leaf.DNSNames, host)
+	}
+	seen := map[string]bool{}
+	for _, ip := range leaf.IPs {
+		seen[ip.String()] = true
+	}
+	add := func(ip net.IP) {
+		if ip != nil && !ip.IsUnspecified() && !ip.IsLinkLocalUnicast() && !seen[ip.String()] {
+			seen[ip.String()] = true
+			leaf.IPs = append(leaf.IPs, ip)
+		}
+	}
+	add(o.AdvertiseAddress)
+	add(o.BindAddress)
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				add(n.IP)
+			}
+		}
+	}
+	return leaf
+}
+
+func kubeconfigHost(o *Options) string {
+	if o.BindAddress == nil || o.BindAddress.IsUnspecified() || o.BindAddress.IsLoopback() {
+		return "127.0.0.1"
+	}
+	return o.BindAddress.String()
+}

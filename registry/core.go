@@ -1,0 +1,51 @@
+package registry
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/capstan-dev/capstan/registry/core/configmap"
+	"github.com/capstan-dev/capstan/registry/core/endpoints"
+	"github.com/capstan-dev/capstan/registry/core/limitrange"
+	"github.com/capstan-dev/capstan/registry/core/namespace"
+	"github.com/capstan-dev/capstan/registry/core/resourcequota"
+	"github.com/capstan-dev/capstan/registry/core/secret"
+	"github.com/capstan-dev/capstan/registry/core/serviceaccount"
+	"github.com/capstan-dev/capstan/registry/store"
+)
+
+// addResource builds the generic storage of r and installs it, with its
+// status subresource when it has one, in every listed version.
+func addResource[T runtime.Object](b *builder, r *store.Resource[T], versions ...string) *store.Storage {
+	s, err := store.New(r, b.cfg.RESTOptions)
+	if err != nil {
+		b.fail(err)
+		return nil
+	}
+	for _, v := range versions {
+		gv := r.GVK(v).GroupVersion()
+		b.add(gv, r.Resource.Resource, s.REST)
+		if s.Status != nil {
+			b.add(gv, r.Resource.Resource+"/status", s.Status)
+		}
+	}
+	return s
+}
+
+func installCore(b *builder) {
+	v1 := corev1.SchemeGroupVersion
+	addResource(b, configmap.Resource, "v1")
+	addResource(b, secret.Resource, "v1")
+	addResource(b, serviceaccount.Resource, "v1")
+	addResource(b, endpoints.Resource, "v1")
+	addResource(b, limitrange.Resource, "v1")
+	addResource(b, resourcequota.Resource, "v1")
+
+	ns, err := namespace.NewStorage(b.cfg.RESTOptions)
+	b.fail(err)
+	if err == nil {
+		b.add(v1, "namespaces", ns.REST)
+		b.add(v1, "namespaces/status", ns.Status)
+		b.add(v1, "namespaces/finalize", ns.Finalize)
+	}
+}

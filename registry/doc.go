@@ -1,0 +1,3 @@
+// Package registry lists every built-in resource Capstan serves, grouped by
+// API group and version, as the storage the built-in apiserver installs.
+package registry
