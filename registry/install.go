@@ -11,6 +11,7 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	"github.com/capstan-dev/capstan/registry/scheme"
+	"github.com/capstan-dev/capstan/registry/store"
 )
 
 // Config is what storage construction needs beyond REST options.
@@ -28,6 +29,10 @@ type builder struct {
 	cfg    Config
 	err    error
 	groups map[string]map[string]versionStorage // group -> version -> storage
+	// stores holds the one storage of each resource, so that resources that
+	// use another one's storage (services allocate IPAddresses, eviction
+	// reads PodDisruptionBudgets) share its watch cache.
+	stores map[schema.GroupResource]*store.Storage
 }
 
 func (b *builder) add(gv schema.GroupVersion, path string, s rest.Storage) {
@@ -49,7 +54,7 @@ func (b *builder) fail(err error) {
 // APIGroups builds the storage of every built-in group. The first result is
 // the legacy core group served under /api.
 func APIGroups(cfg Config) (*genericapiserver.APIGroupInfo, []*genericapiserver.APIGroupInfo, error) {
-	b := &builder{cfg: cfg, groups: map[string]map[string]versionStorage{}}
+	b := &builder{cfg: cfg, groups: map[string]map[string]versionStorage{}, stores: map[schema.GroupResource]*store.Storage{}}
 	for _, install := range installers {
 		install(b)
 		if b.err != nil {

@@ -43,13 +43,22 @@ func Run(ctx context.Context, cfg *rest.Config, c Config) error {
 		return err
 	}
 	logger := klog.FromContext(ctx)
-	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		if err := ensure(ctx, client, c); err != nil {
-			logger.V(2).Info("Bootstrap objects not ready yet", "err", err)
+	var last error
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if last = ensure(ctx, client, c); last != nil {
+			logger.V(2).Info("Bootstrap objects not ready yet", "err", last)
 			return false, nil
 		}
 		return true, nil
 	})
+	if err != nil && ctx.Err() != nil {
+		// Shutting down before bootstrap finished is not a failure of the hook.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("bootstrap objects: %w (last error: %v)", err, last)
+	}
+	return nil
 }
 
 func ensure(ctx context.Context, client kubernetes.Interface, c Config) error {

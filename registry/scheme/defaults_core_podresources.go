@@ -38,7 +38,7 @@ func DefaultPodLevelResources(pod *corev1.Pod) {
 		limits = corev1.ResourceList{}
 	}
 	for name, q := range ctrLimits {
-		if !coreIsHugePage(name) || !coreIsPodLevelResource(name) {
+		if !coreIsHugePage(name) {
 			continue
 		}
 		if _, requested := res.Requests[name]; requested {

@@ -1,0 +1,48 @@
+# Capstan: a Kubernetes 1.37 compatible control plane.
+# `make run` starts a single-node cluster; `make test` runs every test.
+
+GO       ?= go
+BIN      := bin
+COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS  := -X github.com/capstan-dev/capstan/apiserver.gitCommit=$(COMMIT)
+DATA_DIR ?= capstan-data
+# Packages run by `make test`; the slow end-to-end suite runs after the rest.
+TEST_TIMEOUT ?= 25m
+
+.PHONY: all build run test unit e2e verify verify-codegen update-codegen vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/capstan ./cmd/capstan
+
+# A single-node cluster on this machine: the control plane (embedded etcd,
+# API server chain) writing $(DATA_DIR)/admin.kubeconfig.
+run: build
+	./$(BIN)/capstan server --data-dir $(DATA_DIR)
+
+test: verify unit e2e
+
+verify: vet verify-codegen fmt
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+update-codegen:
+	./hack/update-codegen.sh
+
+verify-codegen:
+	./hack/verify-codegen.sh
+
+unit:
+	$(GO) test -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /test/e2e)
+
+e2e: build
+	CAPSTAN_BIN=$(CURDIR)/$(BIN)/capstan $(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./test/e2e/...
+
+clean:
+	rm -rf $(BIN)
