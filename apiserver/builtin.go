@@ -8,6 +8,7 @@ import (
 
 	"github.com/capstan-dev/capstan/apiserver/bootstrap"
 	"github.com/capstan-dev/capstan/registry"
+	"github.com/capstan-dev/capstan/registry/core/serviceaccount"
 )
 
 // newBuiltin builds the link of the chain that serves Kubernetes' built-in API.
@@ -26,7 +27,16 @@ func newBuiltin(sc *sharedConfig, o *Options, delegate genericapiserver.Delegati
 	if err != nil {
 		return nil, err
 	}
-	legacy, groups, err := registry.APIGroups(registry.Config{RESTOptions: c.RESTOptionsGetter, ServiceCIDRs: cidrs, NodePortRange: *ports})
+	legacy, groups, err := registry.APIGroups(registry.Config{
+		RESTOptions:   c.RESTOptionsGetter,
+		ServiceCIDRs:  cidrs,
+		NodePortRange: *ports,
+		NodeTransport: sc.nodeTransport,
+		ServiceAccountIssuer: serviceaccount.Issuer{
+			URL: o.ServiceAccountIssuer, Audiences: []string{o.ServiceAccountIssuer}, Key: sc.saKey,
+		},
+		EtcdServers: sc.etcdServers,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,10 @@
 package apiserver
 
 import (
+	"crypto"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	apiextensionsapiserver "k8s.io/apiextensions-apiserver/pkg/apiserver"
@@ -28,6 +30,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/transport"
 	aggregatorscheme "k8s.io/kube-aggregator/pkg/apiserver/scheme"
 	"k8s.io/kube-openapi/pkg/common"
 
@@ -48,6 +51,10 @@ type sharedConfig struct {
 	informers   informers.SharedInformerFactory
 	clientCA    dynamiccertificates.CAContentProvider
 	proxyClient pki.Files
+	// nodeTransport reaches node agents with the apiserver's client certificate.
+	nodeTransport http.RoundTripper
+	saKey         crypto.Signer
+	etcdServers   []string
 }
 
 // storagePrefixes keeps upstream's etcd key layout for resources whose key
@@ -99,7 +106,7 @@ func newSharedConfig(o *Options, layout pki.Layout, etcdServers []string) (*shar
 		// Anonymous requests reach only what the authorizer allows them (health and version).
 		anonymous.NewAuthenticator(nil),
 	)
-	gc.Authentication.APIAudiences = authenticator.Audiences{"https://kubernetes.default.svc.cluster.local"}
+	gc.Authentication.APIAudiences = authenticator.Audiences{o.ServiceAccountIssuer}
 	public, err := path.NewAuthorizer([]string{"/healthz", "/healthz/*", "/livez", "/livez/*", "/readyz", "/readyz/*", "/version", "/version/"})
 	if err != nil {
 		return nil, err
@@ -146,7 +153,18 @@ func newSharedConfig(o *Options, layout pki.Layout, etcdServers []string) (*shar
 	if err := applyAdmission(gc, client); err != nil {
 		return nil, err
 	}
-	return &sharedConfig{generic: gc, etcd: etcdOpts, client: client, informers: gc.SharedInformerFactory, clientCA: clientCA, proxyClient: layout.FrontProxyClient()}, nil
+	nodeTransport, err := transport.New(&transport.Config{TLS: transport.TLSConfig{
+		CAFile: layout.CA().Cert, CertFile: layout.NodeClient().Cert, KeyFile: layout.NodeClient().Key,
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("node agent transport: %w", err)
+	}
+	saKey, err := pki.EnsureKey(layout.ServiceAccountKey())
+	if err != nil {
+		return nil, fmt.Errorf("service account key: %w", err)
+	}
+	return &sharedConfig{generic: gc, etcd: etcdOpts, client: client, informers: gc.SharedInformerFactory, clientCA: clientCA,
+		proxyClient: layout.FrontProxyClient(), nodeTransport: nodeTransport, saKey: saKey, etcdServers: etcdServers}, nil
 }
 
 // withVersionInfo returns the generated definitions unchanged; it is the

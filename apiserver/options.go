@@ -26,6 +26,9 @@ type Options struct {
 	ServiceClusterIPRange string
 	ServiceNodePortRange  string
 
+	// ServiceAccountIssuer is the iss claim of ServiceAccount tokens and the API audience.
+	ServiceAccountIssuer string
+
 	ShutdownTimeout time.Duration
 }
 
@@ -38,6 +41,7 @@ func NewOptions() *Options {
 		EtcdPrefix:            "/registry",
 		ServiceClusterIPRange: "10.96.0.0/12",
 		ServiceNodePortRange:  "30000-32767",
+		ServiceAccountIssuer:  "https://kubernetes.default.svc.cluster.local",
 		ShutdownTimeout:       60 * time.Second,
 	}
 }
@@ -54,6 +58,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.EtcdPeerPort, "embedded-etcd-peer-port", o.EtcdPeerPort, "Loopback peer port of the embedded etcd (0 picks a free port).")
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR (or two, comma separated, for dual-stack) from which Service ClusterIPs are allocated.")
 	fs.StringVar(&o.ServiceNodePortRange, "service-node-port-range", o.ServiceNodePortRange, "Port range reserved for NodePort Services.")
+	fs.StringVar(&o.ServiceAccountIssuer, "service-account-issuer", o.ServiceAccountIssuer, "Issuer (iss claim) of ServiceAccount tokens; also the API audience.")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "How long a graceful shutdown may take.")
 }
 

@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/rest"
@@ -28,7 +31,24 @@ type Server struct {
 	// LoopbackConfig is the server's own privileged client configuration.
 	LoopbackConfig *rest.Config
 
-	done chan error
+	done        chan error
+	etcdServers []string
+}
+
+// CompactEtcd compacts etcd's history up to its current revision. Tests use
+// it to reach "410 Gone" without waiting for the periodic compaction.
+func (s *Server) CompactEtcd(ctx context.Context) error {
+	c, err := clientv3.New(clientv3.Config{Endpoints: s.etcdServers, DialTimeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	resp, err := c.Get(ctx, "compact-probe")
+	if err != nil {
+		return err
+	}
+	_, err = c.Compact(ctx, resp.Header.Revision, clientv3.WithCompactPhysical())
+	return err
 }
 
 // Done yields the server's result once it has stopped.
@@ -78,6 +98,9 @@ func Start(ctx context.Context, o *Options) (*Server, error) {
 	if err := ca.EnsureLeaf(layout.Admin(), pki.Leaf{CommonName: "kubernetes-admin", Organization: []string{"system:masters"}, Client: true}); err != nil {
 		return nil, fmt.Errorf("admin certificate: %w", err)
 	}
+	if err := ca.EnsureLeaf(layout.NodeClient(), pki.Leaf{CommonName: "capstan-apiserver-node-client", Organization: []string{"system:masters"}, Client: true}); err != nil {
+		return nil, fmt.Errorf("node client certificate: %w", err)
+	}
 	proxyCA, err := pki.LoadOrCreateCA(layout.FrontProxyCA(), "capstan-front-proxy-ca")
 	if err != nil {
 		return nil, err
@@ -123,7 +146,7 @@ func Start(ctx context.Context, o *Options) (*Server, error) {
 		stopEtcd()
 		return nil, err
 	}
-	s := &Server{Kubeconfig: kubeconfig, URL: url, LoopbackConfig: sc.generic.LoopbackClientConfig, done: make(chan error, 1)}
+	s := &Server{Kubeconfig: kubeconfig, URL: url, LoopbackConfig: sc.generic.LoopbackClientConfig, done: make(chan error, 1), etcdServers: servers}
 	runCtx, cancel := context.WithCancel(ctx)
 	go func() {
 		defer cancel()

@@ -61,6 +61,7 @@ func installCore(b *builder) {
 		if err == nil {
 			b.add(v1, "services", svc.REST)
 			b.add(v1, "services/status", svc.Status)
+			b.stores[corev1.Resource("services")] = &store.Storage{REST: svc.REST.REST, Status: svc.Status}
 		}
 	}
 

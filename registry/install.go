@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"net"
+	"net/http"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
+	"github.com/capstan-dev/capstan/registry/core/serviceaccount"
 	"github.com/capstan-dev/capstan/registry/scheme"
 	"github.com/capstan-dev/capstan/registry/store"
 )
@@ -19,6 +21,12 @@ type Config struct {
 	RESTOptions   generic.RESTOptionsGetter
 	ServiceCIDRs  []*net.IPNet
 	NodePortRange utilnet.PortRange
+	// NodeTransport reaches node agents, authenticated as the apiserver.
+	NodeTransport http.RoundTripper
+	// ServiceAccountIssuer signs TokenRequests.
+	ServiceAccountIssuer serviceaccount.Issuer
+	// EtcdServers are probed for componentstatuses.
+	EtcdServers []string
 }
 
 // versionStorage maps resource paths ("pods", "pods/status") to their storage in one version.

@@ -16,4 +16,5 @@ var installers = []func(*builder){
 	installNetworking,
 	installNode,
 	installStorage,
+	installLinked, // last: it uses the storage the others built
 }

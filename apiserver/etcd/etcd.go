@@ -37,7 +37,10 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 	cfg := embed.NewConfig()
 	cfg.Name = "capstan"
 	cfg.Dir = filepath.Join(c.Dir, "etcd")
-	cfg.LogLevel = "error"
+	// etcd's own log goes to a file beside its data: at shutdown it reports
+	// its closed listeners as errors, which would only confuse the server log.
+	cfg.LogLevel = "warn"
+	cfg.LogOutputs = []string{filepath.Join(c.Dir, "etcd.log")}
 	cfg.MaxRequestBytes = c.MaxRequestBytes
 	if cfg.MaxRequestBytes == 0 {
 		cfg.MaxRequestBytes = 4 << 20

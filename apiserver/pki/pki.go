@@ -44,14 +44,21 @@ type Layout struct {
 
 func (l Layout) path(name string) string { return filepath.Join(l.Dir, name) }
 
-func (l Layout) CA() Files          { return Files{l.path("ca.crt"), l.path("ca.key")} }
-func (l Layout) Serving() Files     { return Files{l.path("apiserver.crt"), l.path("apiserver.key")} }
-func (l Layout) Admin() Files       { return Files{l.path("admin.crt"), l.path("admin.key")} }
-func (l Layout) FrontProxyCA() Files { return Files{l.path("front-proxy-ca.crt"), l.path("front-proxy-ca.key")} }
+func (l Layout) CA() Files      { return Files{l.path("ca.crt"), l.path("ca.key")} }
+func (l Layout) Serving() Files { return Files{l.path("apiserver.crt"), l.path("apiserver.key")} }
+func (l Layout) Admin() Files   { return Files{l.path("admin.crt"), l.path("admin.key")} }
+func (l Layout) FrontProxyCA() Files {
+	return Files{l.path("front-proxy-ca.crt"), l.path("front-proxy-ca.key")}
+}
 func (l Layout) FrontProxyClient() Files {
 	return Files{l.path("front-proxy-client.crt"), l.path("front-proxy-client.key")}
 }
 func (l Layout) ServiceAccountKey() string { return l.path("sa.key") }
+
+// NodeClient is the apiserver's client certificate towards node agents.
+func (l Layout) NodeClient() Files {
+	return Files{l.path("apiserver-node-client.crt"), l.path("apiserver-node-client.key")}
+}
 
 // LoadOrCreateCA reads the CA in f, or creates a self-signed one named cn.
 func LoadOrCreateCA(f Files, cn string) (*CA, error) {

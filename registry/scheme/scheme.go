@@ -98,6 +98,9 @@ func install(s *runtime.Scheme) error {
 	}
 	// The autoscaling/v1 Scale is the body of every scale subresource.
 	s.AddKnownTypeWithName(schema.GroupVersion{Group: autoscalingv1.GroupName, Version: runtime.APIVersionInternal}.WithKind("Scale"), &autoscalingv1.Scale{})
+	if err := addQueryParameterConversions(s); err != nil {
+		return err
+	}
 	if err := addHPAConversions(s); err != nil {
 		return err
 	}

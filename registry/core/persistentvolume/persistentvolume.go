@@ -107,4 +107,3 @@ func sourceCount(s corev1.PersistentVolumeSource) int {
 	}
 	return n
 }
-

@@ -28,7 +28,9 @@ var Resource = &store.Resource[*corev1.PersistentVolumeClaim]{
 	PrepareForCreate: func(_ context.Context, pvc *corev1.PersistentVolumeClaim) {
 		pvc.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
 	},
-	Validate: func(_ context.Context, pvc *corev1.PersistentVolumeClaim) field.ErrorList { return validateSpec(&pvc.Spec) },
+	Validate: func(_ context.Context, pvc *corev1.PersistentVolumeClaim) field.ErrorList {
+		return validateSpec(&pvc.Spec)
+	},
 	ValidateUpdate: func(_ context.Context, pvc, old *corev1.PersistentVolumeClaim) field.ErrorList {
 		errs := validateSpec(&pvc.Spec)
 		// Only requests (to expand) and volumeAttributesClassName may change once bound.

@@ -109,3 +109,9 @@ func WaitReady(ctx context.Context, cfg *rest.Config, done <-chan error) error {
 		return status == http.StatusOK, nil
 	})
 }
+
+// Compact compacts the server's etcd history up to its current revision,
+// as the apiserver's periodic compaction would, so tests can reach 410 Gone.
+func Compact(ctx context.Context, s *Server) error {
+	return s.srv.CompactEtcd(ctx)
+}
