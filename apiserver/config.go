@@ -20,6 +20,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
 	"k8s.io/apiserver/pkg/authorization/path"
 	authzunion "k8s.io/apiserver/pkg/authorization/union"
+	discoveryendpoint "k8s.io/apiserver/pkg/endpoints/discovery/aggregated"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
@@ -74,6 +75,9 @@ func newSharedConfig(o *Options, layout pki.Layout, etcdServers []string) (*shar
 	gc := genericapiserver.NewRecommendedConfig(scheme.Codecs)
 	gc.EffectiveVersion = newEffectiveVersion()
 	gc.MaxRequestBodyBytes = MaxRequestBodyBytes
+	// One aggregated discovery document for the whole chain: each link adds
+	// its groups, and the aggregator serves the merged /apis.
+	gc.AggregatedDiscoveryGroupManager = discoveryendpoint.NewResourceManager("apis")
 	gc.ExternalAddress = net.JoinHostPort(o.AdvertiseAddress.String(), fmt.Sprint(o.SecurePort))
 	gc.PublicAddress = o.AdvertiseAddress
 

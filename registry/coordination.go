@@ -1,3 +1,7 @@
 package registry
 
-func installCoordination(b *builder) {}
+import "github.com/capstan-dev/capstan/registry/coordination/lease"
+
+func installCoordination(b *builder) {
+	addResource(b, lease.Resource, "v1")
+}

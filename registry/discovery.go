@@ -1,3 +1,7 @@
 package registry
 
-func installDiscovery(b *builder) {}
+import "github.com/capstan-dev/capstan/registry/discovery/endpointslice"
+
+func installDiscovery(b *builder) {
+	addResource(b, endpointslice.Resource, "v1")
+}

@@ -1,3 +1,7 @@
 package registry
 
-func installNode(b *builder) {}
+import "github.com/capstan-dev/capstan/registry/node/runtimeclass"
+
+func installNode(b *builder) {
+	addResource(b, runtimeclass.Resource, "v1")
+}

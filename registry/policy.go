@@ -1,3 +1,7 @@
 package registry
 
-func installPolicy(b *builder) {}
+import "github.com/capstan-dev/capstan/registry/policy/poddisruptionbudget"
+
+func installPolicy(b *builder) {
+	addResource(b, poddisruptionbudget.Resource, "v1")
+}

@@ -62,6 +62,9 @@ type Resource[T runtime.Object] struct {
 	ReturnDeletedObject bool
 	// GCPolicy overrides the default propagation when the client names none.
 	GCPolicy rest.GarbageCollectionPolicy
+	// TTL, when set, gives the time to live in seconds of the object written
+	// to etcd (Events expire after an hour); existing is the current TTL.
+	TTL func(obj T, existing uint64, update bool) (uint64, error)
 
 	// Fields are the field selectors upstream supports beyond metadata.name
 	// and metadata.namespace, each with how to read it from an object.

@@ -86,6 +86,11 @@ func New[T runtime.Object](r *Resource[T], optsGetter generic.RESTOptionsGetter)
 		ReturnDeletedObject:      r.ReturnDeletedObject,
 		TableConvertor:           tableConvertor[T]{r},
 	}
+	if r.TTL != nil {
+		st.TTLFunc = func(obj runtime.Object, existing uint64, update bool) (uint64, error) {
+			return r.TTL(obj.(T), existing, update)
+		}
+	}
 	st.SingularQualifiedResource = r.Resource
 	st.SingularQualifiedResource.Resource = singular
 	if err := st.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: r.attrs}); err != nil {
