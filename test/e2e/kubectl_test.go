@@ -181,4 +181,3 @@ func waitLine(t *testing.T, lines <-chan string, want string) {
 		}
 	}
 }
-

@@ -63,7 +63,7 @@ func TestOpenAPIV3MatchesUpstream(t *testing.T) {
 			if err := json.Unmarshal(data, &want); err != nil {
 				t.Fatal(err)
 			}
-			raw, err := client.Discovery().RESTClient().Get().AbsPath("/openapi/v3" + path(gv)).
+			raw, err := client.Discovery().RESTClient().Get().AbsPath("/openapi/v3"+path(gv)).
 				SetHeader("Accept", "application/json").Do(context.Background()).Raw()
 			if err != nil {
 				t.Fatal(err)
