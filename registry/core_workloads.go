@@ -31,6 +31,7 @@ func installCoreWorkloads(b *builder) {
 	b.add(v1, "pods", pods.Pod)
 	b.add(v1, "pods/status", pods.Status)
 	b.add(v1, "pods/binding", pods.Binding)
+	b.add(v1, "bindings", &pod.LegacyBindingREST{BindingREST: pods.Binding})
 	b.add(v1, "pods/ephemeralcontainers", pods.EphemeralContainers)
 	b.add(v1, "pods/resize", pods.Resize)
 	b.add(v1, "pods/eviction", pods.Eviction)

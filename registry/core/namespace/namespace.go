@@ -152,6 +152,12 @@ func (r *REST) Delete(ctx context.Context, name string, deleteValidation rest.Va
 	return r.Store.Delete(ctx, name, deleteValidation, options)
 }
 
+// DeleteCollection is deliberately not the rest.CollectionDeleter method:
+// namespaces, as upstream, offer no deletecollection verb (one request must
+// not start the teardown of every namespace). Its different signature hides
+// the generic store's method from the API installer.
+func (r *REST) DeleteCollection() {}
+
 // markTerminating sets the deletion timestamp and the Terminating phase,
 // and records the orphan finalizer when the client asked to orphan.
 func (r *REST) markTerminating(ctx context.Context, name string, options *metav1.DeleteOptions, deleteValidation rest.ValidateObjectFunc) (runtime.Object, bool, error) {

@@ -22,7 +22,7 @@ type ProxyREST struct {
 
 var _ rest.Connecter = &ProxyREST{}
 
-func (r *ProxyREST) New() runtime.Object      { return &corev1.Node{} }
+func (r *ProxyREST) New() runtime.Object      { return &corev1.NodeProxyOptions{} }
 func (r *ProxyREST) Destroy()                 {}
 func (r *ProxyREST) ConnectMethods() []string { return connect.ProxyMethods }
 func (r *ProxyREST) NewConnectOptions() (runtime.Object, bool, string) {

@@ -288,3 +288,24 @@ func (r *ResizeREST) GetResetFieldsFilter() map[fieldpath.APIVersion]fieldpath.F
 	}
 	return map[fieldpath.APIVersion]fieldpath.Filter{"v1": fieldpath.NewIncludeMatcherFilter(matchers...)}
 }
+
+// LegacyBindingREST serves the top-level core/v1 bindings resource: a POST
+// of a Binding whose name is the pod's, equivalent to pods/binding.
+type LegacyBindingREST struct{ *BindingREST }
+
+var (
+	_ rest.Creater              = &LegacyBindingREST{}
+	_ rest.Scoper               = &LegacyBindingREST{}
+	_ rest.SingularNameProvider = &LegacyBindingREST{}
+)
+
+func (r *LegacyBindingREST) NamespaceScoped() bool   { return true }
+func (r *LegacyBindingREST) GetSingularName() string { return "binding" }
+
+func (r *LegacyBindingREST) Create(ctx context.Context, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
+	b, ok := obj.(*corev1.Binding)
+	if !ok {
+		return nil, fmt.Errorf("expected a Binding, got %T", obj)
+	}
+	return r.BindingREST.Create(ctx, b.Name, obj, createValidation, options)
+}

@@ -32,7 +32,7 @@ type ProxyREST struct {
 
 var _ rest.Connecter = &ProxyREST{}
 
-func (r *ProxyREST) New() runtime.Object      { return &corev1.Service{} }
+func (r *ProxyREST) New() runtime.Object      { return &corev1.ServiceProxyOptions{} }
 func (r *ProxyREST) Destroy()                 {}
 func (r *ProxyREST) ConnectMethods() []string { return connect.ProxyMethods }
 func (r *ProxyREST) NewConnectOptions() (runtime.Object, bool, string) {

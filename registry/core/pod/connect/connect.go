@@ -202,6 +202,9 @@ type ExecREST struct{ base }
 
 var _ registryrest.Connecter = &ExecREST{}
 
+// New names the options kind, which discovery reports for this subresource.
+func (r *ExecREST) New() runtime.Object { return &corev1.PodExecOptions{} }
+
 func (r *ExecREST) ConnectMethods() []string { return []string{"GET", "POST"} }
 func (r *ExecREST) NewConnectOptions() (runtime.Object, bool, string) {
 	return &corev1.PodExecOptions{}, false, ""
@@ -227,6 +230,9 @@ type AttachREST struct{ base }
 
 var _ registryrest.Connecter = &AttachREST{}
 
+// New names the options kind, which discovery reports for this subresource.
+func (r *AttachREST) New() runtime.Object { return &corev1.PodAttachOptions{} }
+
 func (r *AttachREST) ConnectMethods() []string { return []string{"GET", "POST"} }
 func (r *AttachREST) NewConnectOptions() (runtime.Object, bool, string) {
 	return &corev1.PodAttachOptions{}, false, ""
@@ -248,6 +254,9 @@ func (r *AttachREST) Connect(ctx context.Context, name string, opts runtime.Obje
 type PortForwardREST struct{ base }
 
 var _ registryrest.Connecter = &PortForwardREST{}
+
+// New names the options kind, which discovery reports for this subresource.
+func (r *PortForwardREST) New() runtime.Object { return &corev1.PodPortForwardOptions{} }
 
 func (r *PortForwardREST) ConnectMethods() []string { return []string{"GET", "POST"} }
 func (r *PortForwardREST) NewConnectOptions() (runtime.Object, bool, string) {
@@ -283,6 +292,9 @@ var _ registryrest.Connecter = &ProxyREST{}
 
 // ProxyMethods are the methods proxy subresources accept.
 var ProxyMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+// New names the options kind, which discovery reports for this subresource.
+func (r *ProxyREST) New() runtime.Object { return &corev1.PodProxyOptions{} }
 
 func (r *ProxyREST) ConnectMethods() []string { return ProxyMethods }
 func (r *ProxyREST) NewConnectOptions() (runtime.Object, bool, string) {
