@@ -126,3 +126,18 @@ func FieldLabels(s *runtime.Scheme, gvk schema.GroupVersionKind, extra ...string
 		return "", "", fmt.Errorf("field label not supported: %s", label)
 	})
 }
+
+// NewExternalScheme returns a scheme holding only the served (versioned)
+// kinds, without the internal registrations: what OpenAPI's
+// x-kubernetes-group-version-kind lists must come from it.
+func NewExternalScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, g := range groups {
+		for _, add := range g.add {
+			if err := add(s); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
