@@ -148,7 +148,13 @@ func ensureKubernetesService(ctx context.Context, client kubernetes.Interface, c
 			ClusterIP: firstIP(c.ServiceCIDRs[0]).String(),
 		},
 	}
-	if err := create(ctx, client.CoreV1().Services(metav1.NamespaceDefault).Create, svc); err != nil {
+	// Get first: a create of an existing service would fail on its ClusterIP
+	// (already allocated) before it could report AlreadyExists.
+	if _, err := client.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, svc.Name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		if err := create(ctx, client.CoreV1().Services(metav1.NamespaceDefault).Create, svc); err != nil {
+			return fmt.Errorf("service kubernetes: %w", err)
+		}
+	} else if err != nil {
 		return fmt.Errorf("service kubernetes: %w", err)
 	}
 	ep := &corev1.Endpoints{

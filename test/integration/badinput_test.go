@@ -59,9 +59,10 @@ var badRequests = []badRequest{
 		body: func(gvk schema.GroupVersionKind, name string) []byte {
 			return objectJSON(gvk, name, `,"metadata2":"`+strings.Repeat("x", 3<<20+1024)+`"`)
 		}},
-	{name: "invalid dryRun value", contentType: "application/json", query: "dryRun=Maybe", wantCodes: []int{400},
+	// Invalid options are 422 Invalid CreateOptions upstream, not 400.
+	{name: "invalid dryRun value", contentType: "application/json", query: "dryRun=Maybe", wantCodes: []int{422},
 		body: func(gvk schema.GroupVersionKind, name string) []byte { return objectJSON(gvk, name, "") }},
-	{name: "invalid fieldValidation value", contentType: "application/json", query: "fieldValidation=Loose", wantCodes: []int{400},
+	{name: "invalid fieldValidation value", contentType: "application/json", query: "fieldValidation=Loose", wantCodes: []int{422},
 		body: func(gvk schema.GroupVersionKind, name string) []byte { return objectJSON(gvk, name, "") }},
 }
 

@@ -13,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -291,37 +290,55 @@ func TestWatchResumeAndGone(t *testing.T) {
 			}
 		}
 	})
+}
 
-	t.Run("compacted resourceVersion is 410 Gone", func(t *testing.T) {
-		// Make history, compact it away, then ask for a version before the compaction.
-		for i := 0; i < 5; i++ {
-			if _, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("h%d", i)}}, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := framework.Compact(ctx, s); err != nil {
+// TestCompactedResourceVersionIsGone reconnects to a restarted server with
+// a resourceVersion that etcd has compacted away: upstream answers 410 Gone
+// to both the watch and the exact list, and so must Capstan.
+func TestCompactedResourceVersionIsGone(t *testing.T) {
+	dir := t.TempDir()
+	s := framework.StartIn(t, dir)
+	ctx := context.Background()
+	c := s.Client(t)
+	newNamespace(t, c, "gone")
+	cms := c.CoreV1().ConfigMaps("gone")
+	first, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "first"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("h%d", i)}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-			w, err := cms.Watch(ctx, metav1.ListOptions{ResourceVersion: first.ResourceVersion})
-			if err != nil {
-				return apierrors.IsGone(err) || apierrors.IsResourceExpired(err), nil
-			}
-			defer w.Stop()
-			select {
-			case e := <-w.ResultChan():
-				if e.Type == watch.Error {
-					st, ok := e.Object.(*metav1.Status)
-					return ok && st.Code == 410, nil
-				}
-			case <-time.After(2 * time.Second):
-			}
-			return false, nil
-		})
-		if err != nil {
-			t.Errorf("watch from a compacted resourceVersion did not answer 410 Gone: %v", err)
+	}
+	if err := framework.Compact(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	s = framework.StartIn(t, dir)
+	cms = s.Client(t).CoreV1().ConfigMaps("gone")
+
+	_, err = cms.List(ctx, metav1.ListOptions{ResourceVersion: first.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchExact})
+	if !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
+		t.Errorf("exact list at a compacted resourceVersion: err = %v, want 410", err)
+	}
+	w, err := cms.Watch(ctx, metav1.ListOptions{ResourceVersion: first.ResourceVersion})
+	if err != nil {
+		if !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
+			t.Fatalf("watch from a compacted resourceVersion: err = %v, want 410", err)
 		}
-	})
+		return
+	}
+	defer w.Stop()
+	select {
+	case e := <-w.ResultChan():
+		st, ok := e.Object.(*metav1.Status)
+		if e.Type != watch.Error || !ok || st.Code != 410 {
+			t.Errorf("watch from a compacted resourceVersion: first event %v %+v, want an Error with code 410", e.Type, e.Object)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("watch from a compacted resourceVersion: no event within 30s")
+	}
 }
 
 func TestPaginatedList(t *testing.T) {

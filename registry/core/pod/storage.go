@@ -73,7 +73,9 @@ func (r *BindingREST) Create(ctx context.Context, name string, obj runtime.Objec
 		return nil, apierrors.NewBadRequest("name in URL does not match name in Binding object")
 	}
 	if errs := ValidatePodBinding(binding); len(errs) != 0 {
-		return nil, errs.ToAggregate()
+		// Upstream returns the bare aggregate here, which clients see as a
+		// 500; an invalid Binding is the client's error, so answer 422.
+		return nil, apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Binding").GroupKind(), binding.Name, errs)
 	}
 	if createValidation != nil {
 		if err := createValidation(ctx, binding.DeepCopyObject()); err != nil {

@@ -52,11 +52,11 @@ func (a *ipAllocator) allocate(ctx context.Context, svc *corev1.Service, family 
 	if ip != "" {
 		parsed := net.ParseIP(ip)
 		if !cidr.Contains(parsed) {
-			return "", errInvalidIP(ip, fmt.Sprintf("failed to allocate IP %s: the provided IP (%s) is not in the valid range. The range of valid IPs is %s", ip, ip, cidr))
+			return "", errInvalidIP(svc.Name, ip, fmt.Sprintf("failed to allocate IP %s: the provided IP (%s) is not in the valid range. The range of valid IPs is %s", ip, ip, cidr))
 		}
 		if err := a.reserve(ctx, svc, parsed.String(), dryRun); err != nil {
 			if apierrors.IsAlreadyExists(err) {
-				return "", errInvalidIP(ip, fmt.Sprintf("failed to allocate IP %s: provided IP is already allocated", ip))
+				return "", errInvalidIP(svc.Name, ip, fmt.Sprintf("failed to allocate IP %s: provided IP is already allocated", ip))
 			}
 			return "", err
 		}
@@ -154,8 +154,8 @@ func addOffset(base net.IP, off int64) net.IP {
 	return ip
 }
 
-func errInvalidIP(ip, msg string) error {
-	return apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), "", fieldErrs("spec.clusterIPs", ip, msg))
+func errInvalidIP(name, ip, msg string) error {
+	return apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), name, fieldErrs("spec.clusterIPs", ip, msg))
 }
 
 // portAllocator hands out node ports. It scans existing Services under a lock;
@@ -206,10 +206,10 @@ func (p *portAllocator) assign(ctx context.Context, svc, old *corev1.Service) er
 		port := &svc.Spec.Ports[i]
 		if port.NodePort != 0 {
 			if !p.rng.Contains(int(port.NodePort)) {
-				return errInvalidPort(i, port.NodePort, fmt.Sprintf("provided port is not in the valid range. The range of valid ports is %s", p.rng.String()))
+				return errInvalidPort(svc.Name, i, port.NodePort, fmt.Sprintf("provided port is not in the valid range. The range of valid ports is %s", p.rng.String()))
 			}
 			if taken(port.NodePort) {
-				return errInvalidPort(i, port.NodePort, "provided port is already allocated")
+				return errInvalidPort(svc.Name, i, port.NodePort, "provided port is already allocated")
 			}
 			used[port.NodePort] = true
 			continue
@@ -242,8 +242,8 @@ func (p *portAllocator) free(used map[int32]bool) (int32, error) {
 	return 0, apierrors.NewInternalError(fmt.Errorf("range is full"))
 }
 
-func errInvalidPort(i int, port int32, msg string) error {
-	return apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), "", fieldErrs(fmt.Sprintf("spec.ports[%d].nodePort", i), port, msg))
+func errInvalidPort(name string, i int, port int32, msg string) error {
+	return apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), name, fieldErrs(fmt.Sprintf("spec.ports[%d].nodePort", i), port, msg))
 }
 
 var _ runtime.Object = &corev1.Service{}
