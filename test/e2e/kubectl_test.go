@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,16 +122,20 @@ func TestStockKubectl(t *testing.T) {
 		mustContain(t, out, "e2e")
 	})
 	t.Run("patch", func(t *testing.T) {
+		before := atoi(k.run("get", "deploy", "web", "-o", "jsonpath={.metadata.generation}"))
 		k.run("patch", "cm", "web-config", "--type=merge", "-p", `{"data":{"merge":"yes"}}`)
 		k.run("patch", "cm", "web-config", "--type=json", "-p", `[{"op":"add","path":"/data/json","value":"yes"}]`)
 		k.run("patch", "deploy", "web", "--type=strategic", "-p", `{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.28"}]}}}}`)
 		mustContain(t, k.run("get", "cm", "web-config", "-o", "jsonpath={.data}"), `"merge":"yes"`, `"json":"yes"`)
-		mustContain(t, k.run("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.metadata.generation}"), "nginx:1.28 2")
+		// A template change is a spec change: the generation moves by one.
+		mustContain(t, k.run("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.metadata.generation}"),
+			fmt.Sprintf("nginx:1.28 %d", before+1))
 	})
 	t.Run("watch", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, kubectlPath, "get", "cm", "-w", "--output-watch-events")
+		k.run("run", "watched", "--image=registry.k8s.io/pause:3.10", "--restart=Never")
+		cmd := exec.CommandContext(ctx, kubectlPath, "get", "pods", "-w", "--output-watch-events")
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+s.kubeconfig)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -149,9 +154,11 @@ func TestStockKubectl(t *testing.T) {
 			}
 			close(seen)
 		}()
-		waitLine(t, seen, "web-config")
-		k.run("create", "cm", "watched", "--from-literal=a=b")
-		waitLine(t, seen, "watched")
+		waitLine(t, seen, "ADDED", "watched")
+		k.run("label", "pod", "watched", "changed=yes")
+		waitLine(t, seen, "MODIFIED", "watched")
+		k.run("delete", "pod", "watched", "--wait=false")
+		waitLine(t, seen, "DELETED", "watched")
 	})
 	t.Run("delete", func(t *testing.T) {
 		mustContain(t, k.run("delete", "-f", file), `deployment.apps "web" deleted`, `service "web" deleted`)
@@ -164,7 +171,8 @@ func TestStockKubectl(t *testing.T) {
 	s.stop(t)
 }
 
-func waitLine(t *testing.T, lines <-chan string, want string) {
+// waitLine reads watch output until a line contains every word of want.
+func waitLine(t *testing.T, lines <-chan string, want ...string) {
 	t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
@@ -173,7 +181,11 @@ func waitLine(t *testing.T, lines <-chan string, want string) {
 			if !ok {
 				t.Fatalf("watch ended before a line with %q", want)
 			}
-			if strings.Contains(l, want) {
+			all := true
+			for _, w := range want {
+				all = all && strings.Contains(l, w)
+			}
+			if all {
 				return
 			}
 		case <-timeout:
