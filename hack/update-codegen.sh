@@ -22,7 +22,7 @@ pkgs=(
   k8s.io/kube-aggregator/pkg/apis/apiregistration/v1beta1
 )
 
-go run k8s.io/kube-openapi/cmd/openapi-gen \
+go tool openapi-gen \
   --go-header-file hack/boilerplate.go.txt \
   --output-dir "$out" \
   --output-pkg github.com/capstan-dev/capstan/openapi \
