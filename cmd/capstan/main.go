@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/component-base/cli"
 	"k8s.io/klog/v2"
 
@@ -50,6 +51,8 @@ func newServerCommand() *cobra.Command {
 		},
 	}
 	o.AddFlags(cmd.Flags())
+	// The apiserver library's feature gates (e.g. CBORServingAndStorage), as kube-apiserver's --feature-gates.
+	utilfeature.DefaultMutableFeatureGate.AddFlag(cmd.Flags())
 	return cmd
 }
 

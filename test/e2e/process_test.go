@@ -52,10 +52,11 @@ func freePort(t *testing.T) int {
 
 // startServer runs the binary on dataDir and waits for /readyz. The process
 // is killed by PID when the test ends, if it is still running.
-func startServer(t *testing.T, dataDir string, port int) *server {
+func startServer(t *testing.T, dataDir string, port int, extraArgs ...string) *server {
 	t.Helper()
 	s := &server{dataDir: dataDir, port: port, kubeconfig: filepath.Join(dataDir, "admin.kubeconfig"), log: &bytes.Buffer{}, exited: make(chan error, 1)}
-	s.cmd = exec.Command(binary(t), "server", "--data-dir", dataDir, "--bind-address", "127.0.0.1", "--secure-port", fmt.Sprint(port))
+	args := append([]string{"server", "--data-dir", dataDir, "--bind-address", "127.0.0.1", "--secure-port", fmt.Sprint(port)}, extraArgs...)
+	s.cmd = exec.Command(binary(t), args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
