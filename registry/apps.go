@@ -1,42 +1,31 @@
 package registry
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/capstan-dev/capstan/registry/apps/controllerrevision"
 	"github.com/capstan-dev/capstan/registry/apps/daemonset"
 	"github.com/capstan-dev/capstan/registry/apps/deployment"
 	"github.com/capstan-dev/capstan/registry/apps/replicaset"
 	"github.com/capstan-dev/capstan/registry/apps/statefulset"
+	"github.com/capstan-dev/capstan/registry/scale"
 	"github.com/capstan-dev/capstan/registry/store"
 )
 
 func installApps(b *builder) {
 	addResource(b, controllerrevision.Resource, "v1")
 	addResource(b, daemonset.Resource, "v1")
-
-	if s, err := deployment.NewStorage(b.cfg.RESTOptions); err != nil {
-		b.fail(err)
-	} else {
-		addAppsScaled(b, "deployments", s.Storage, s.Scale)
-	}
-	if s, err := replicaset.NewStorage(b.cfg.RESTOptions); err != nil {
-		b.fail(err)
-	} else {
-		addAppsScaled(b, "replicasets", s.Storage, s.Scale)
-	}
-	if s, err := statefulset.NewStorage(b.cfg.RESTOptions); err != nil {
-		b.fail(err)
-	} else {
-		addAppsScaled(b, "statefulsets", s.Storage, s.Scale)
-	}
+	addScaled(b, deployment.Resource, deployment.Scale, "v1")
+	addScaled(b, replicaset.Resource, replicaset.Scale, "v1")
+	addScaled(b, statefulset.Resource, statefulset.Scale, "v1")
 }
 
-// addAppsScaled installs an apps/v1 resource with its status and scale subresources.
-func addAppsScaled(b *builder, resource string, s *store.Storage, scale rest.Storage) {
-	v1 := appsv1.SchemeGroupVersion
-	b.add(v1, resource, s.REST)
-	b.add(v1, resource+"/status", s.Status)
-	b.add(v1, resource+"/scale", scale)
+// addScaled installs a resource (with its status) and its scale subresource,
+// an autoscaling/v1 Scale read and written through target.
+func addScaled[T runtime.Object](b *builder, r *store.Resource[T], target scale.Target[T], version string) {
+	s := addResource(b, r, version)
+	if s == nil {
+		return
+	}
+	b.add(r.GVK(version).GroupVersion(), r.Resource.Resource+"/scale", scale.New(s.REST.Store, target))
 }

@@ -38,13 +38,5 @@ func installCoreWorkloads(b *builder) {
 
 	addResource(b, podtemplate.Resource, "v1")
 
-	rcs, err := replicationcontroller.NewStorage(b.cfg.RESTOptions)
-	if err != nil {
-		b.fail(err)
-		return
-	}
-	b.stores[replicationcontroller.Resource.Resource] = &store.Storage{REST: rcs.REST, Status: rcs.Status}
-	b.add(v1, "replicationcontrollers", rcs.REST)
-	b.add(v1, "replicationcontrollers/status", rcs.Status)
-	b.add(v1, "replicationcontrollers/scale", rcs.Scale)
+	addScaled(b, replicationcontroller.Resource, replicationcontroller.ScaleTarget, "v1")
 }

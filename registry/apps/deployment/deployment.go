@@ -19,7 +19,6 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/apiserver/pkg/registry/generic"
 
 	"github.com/capstan-dev/capstan/registry/apps/replicaset"
 	"github.com/capstan-dev/capstan/registry/scale"
@@ -88,21 +87,6 @@ var Scale = scale.Target[*appsv1.Deployment]{
 	SetReplicas:    func(d *appsv1.Deployment, n int32) { d.Spec.Replicas = &n },
 	StatusReplicas: func(d *appsv1.Deployment) int32 { return d.Status.Replicas },
 	Selector:       func(d *appsv1.Deployment) (string, error) { return scale.LabelSelector(d.Spec.Selector) },
-}
-
-// Storage holds the deployment endpoints.
-type Storage struct {
-	*store.Storage
-	Scale *scale.REST[*appsv1.Deployment]
-}
-
-// NewStorage builds the deployment storage with its scale subresource.
-func NewStorage(opts generic.RESTOptionsGetter) (*Storage, error) {
-	s, err := store.New(Resource, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Storage{Storage: s, Scale: scale.New(s.REST.Store, Scale)}, nil
 }
 
 // ValidateSpec checks a Deployment spec.

@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/apiserver/pkg/registry/generic"
 
 	"github.com/capstan-dev/capstan/registry/core/pod"
 	"github.com/capstan-dev/capstan/registry/scale"
@@ -76,21 +75,6 @@ var Scale = scale.Target[*appsv1.ReplicaSet]{
 	SetReplicas:    func(rs *appsv1.ReplicaSet, n int32) { rs.Spec.Replicas = &n },
 	StatusReplicas: func(rs *appsv1.ReplicaSet) int32 { return rs.Status.Replicas },
 	Selector:       func(rs *appsv1.ReplicaSet) (string, error) { return scale.LabelSelector(rs.Spec.Selector) },
-}
-
-// Storage holds the replicaset endpoints.
-type Storage struct {
-	*store.Storage
-	Scale *scale.REST[*appsv1.ReplicaSet]
-}
-
-// NewStorage builds the replicaset storage with its scale subresource.
-func NewStorage(opts generic.RESTOptionsGetter) (*Storage, error) {
-	s, err := store.New(Resource, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Storage{Storage: s, Scale: scale.New(s.REST.Store, Scale)}, nil
 }
 
 // Wide columns shared by the controllers that own pods.

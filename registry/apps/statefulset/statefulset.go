@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/apiserver/pkg/registry/generic"
 
 	"github.com/capstan-dev/capstan/registry/apps/deployment"
 	"github.com/capstan-dev/capstan/registry/apps/replicaset"
@@ -75,21 +74,6 @@ var Scale = scale.Target[*appsv1.StatefulSet]{
 	SetReplicas:    func(ss *appsv1.StatefulSet, n int32) { ss.Spec.Replicas = &n },
 	StatusReplicas: func(ss *appsv1.StatefulSet) int32 { return ss.Status.Replicas },
 	Selector:       func(ss *appsv1.StatefulSet) (string, error) { return scale.LabelSelector(ss.Spec.Selector) },
-}
-
-// Storage holds the statefulset endpoints.
-type Storage struct {
-	*store.Storage
-	Scale *scale.REST[*appsv1.StatefulSet]
-}
-
-// NewStorage builds the statefulset storage with its scale subresource.
-func NewStorage(opts generic.RESTOptionsGetter) (*Storage, error) {
-	s, err := store.New(Resource, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Storage{Storage: s, Scale: scale.New(s.REST.Store, Scale)}, nil
 }
 
 func warnings(ss *appsv1.StatefulSet) []string {
