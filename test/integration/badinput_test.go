@@ -177,3 +177,91 @@ func TestBadInputGetsStatus4xx(t *testing.T) {
 		}
 	}
 }
+
+// TestBadReadsAndUpdatesGetStatus4xx sends malformed reads, patches and
+// deletes to every served resource.
+func TestBadReadsAndUpdatesGetStatus4xx(t *testing.T) {
+	s := framework.Start(t)
+	c := s.Client(t)
+	newNamespace(t, c, "bad")
+	httpClient, err := rest.HTTPClientFor(s.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type call struct {
+		name, method, suffix, contentType, body string
+		want                                    []int
+	}
+	calls := []call{
+		{name: "get missing", method: http.MethodGet, suffix: "/does-not-exist", want: []int{404}},
+		{name: "delete missing", method: http.MethodDelete, suffix: "/does-not-exist", want: []int{404}},
+		{name: "malformed merge patch", method: http.MethodPatch, suffix: "/does-not-exist", contentType: "application/merge-patch+json", body: `{"metadata":`, want: []int{400, 404}},
+		{name: "malformed json patch", method: http.MethodPatch, suffix: "/does-not-exist", contentType: "application/json-patch+json", body: `[{"op":"frobnicate"}]`, want: []int{400, 404, 422}},
+		{name: "unsupported patch type", method: http.MethodPatch, suffix: "/does-not-exist", contentType: "application/x-nonsense", body: `{}`, want: []int{415}},
+		{name: "bad label selector", method: http.MethodGet, suffix: "?labelSelector=a+in+(", want: []int{400}},
+		{name: "unsupported field selector", method: http.MethodGet, suffix: "?fieldSelector=spec.noSuchField%3Dx", want: []int{400}},
+		{name: "bad resourceVersionMatch", method: http.MethodGet, suffix: "?resourceVersionMatch=Exact", want: []int{422}},
+		{name: "bad limit", method: http.MethodGet, suffix: "?limit=-5&resourceVersion=abc&resourceVersionMatch=NotOlderThan", want: []int{400, 422}},
+	}
+	for _, r := range servedResources(t, s.Config) {
+		gv := schema.GroupVersion{Group: r.Group, Version: r.Version}
+		url := s.Config.Host + path(gv)
+		if r.Namespaced {
+			url += "/namespaces/bad"
+		}
+		url += "/" + r.Name
+		for _, cl := range calls {
+			if cl.method != http.MethodPost && !hasVerb(r.Verbs, verbOf(cl.method, cl.suffix)) {
+				continue
+			}
+			t.Run(gv.String()+"/"+r.Name+"/"+cl.name, func(t *testing.T) {
+				var body *strings.Reader
+				body = strings.NewReader(cl.body)
+				req, err := http.NewRequestWithContext(context.Background(), cl.method, url+cl.suffix, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cl.contentType != "" {
+					req.Header.Set("Content-Type", cl.contentType)
+				}
+				req.Header.Set("Accept", "application/json")
+				resp, err := httpClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var status metav1.Status
+				decodeErr := json.NewDecoder(resp.Body).Decode(&status)
+				if resp.StatusCode >= 500 {
+					t.Fatalf("status %d (server error): %+v", resp.StatusCode, status)
+				}
+				ok := false
+				for _, code := range cl.want {
+					ok = ok || resp.StatusCode == code
+				}
+				if !ok {
+					t.Errorf("status %d, want one of %v: %+v", resp.StatusCode, cl.want, status)
+				}
+				if decodeErr != nil || status.Kind != "Status" || int(status.Code) != resp.StatusCode || status.Reason == "" {
+					t.Errorf("answer is not a failure Status with a reason: %+v (decode error %v)", status, decodeErr)
+				}
+			})
+		}
+	}
+}
+
+// verbOf names the Kubernetes verb a request exercises.
+func verbOf(method, suffix string) string {
+	switch method {
+	case http.MethodDelete:
+		return "delete"
+	case http.MethodPatch:
+		return "patch"
+	case http.MethodGet:
+		if strings.HasPrefix(suffix, "?") {
+			return "list"
+		}
+		return "get"
+	}
+	return "create"
+}
