@@ -41,10 +41,19 @@ func Start(t testing.TB) *Server {
 // StartIn boots a server on dataDir (reusing what an earlier server left there).
 func StartIn(t testing.TB, dataDir string) *Server {
 	t.Helper()
+	return StartWith(t, dataDir, nil)
+}
+
+// StartWith boots a server on dataDir after adjust has changed its options.
+func StartWith(t testing.TB, dataDir string, adjust func(*apiserver.Options)) *Server {
+	t.Helper()
 	o := apiserver.NewOptions()
 	o.DataDir = dataDir
 	o.BindAddress = net.ParseIP("127.0.0.1")
 	o.SecurePort = 0
+	if adjust != nil {
+		adjust(o)
+	}
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithCancel(ctx)
 	srv, err := apiserver.Start(ctx, o)
