@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
@@ -20,6 +23,7 @@ import (
 	"github.com/capstan-dev/capstan/apiserver/bootstrap"
 	"github.com/capstan-dev/capstan/apiserver/etcd"
 	"github.com/capstan-dev/capstan/apiserver/pki"
+	"github.com/capstan-dev/capstan/controllers/manager"
 )
 
 // Server is a started `capstan server`.
@@ -147,27 +151,66 @@ func Start(ctx context.Context, o *Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Kubeconfig: kubeconfig, URL: url, LoopbackConfig: sc.generic.LoopbackClientConfig, done: make(chan error, 1), etcdServers: servers}
-	runCtx, cancel := context.WithCancel(ctx)
+	// The apiserver outlives the controllers on shutdown: they stop first,
+	// so that they can still release their lease through it.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ctrlCtx, ctrlCancel := context.WithCancel(runCtx)
+	ctrlDone := make(chan struct{})
+	go func() {
+		defer close(ctrlDone)
+		if err := waitReady(ctrlCtx, s.LoopbackConfig); err != nil {
+			return
+		}
+		if err := manager.Run(ctrlCtx, manager.Config{Client: s.LoopbackConfig, RootCA: ca.CertPEM}); err != nil {
+			logger.Error(err, "Controller manager failed")
+		}
+	}()
 	go func() {
 		defer cancel()
 		result := make(chan error, 1)
 		go func() { result <- prepared.Run(runCtx) }()
-		var err error
-		if member != nil {
+		stopAll := func() {
+			ctrlCancel()
 			select {
-			case err = <-result:
-			case etcdErr := <-member.Err():
-				// etcd failing takes the whole process down through the same path as a signal.
-				cancel()
-				err = errors.Join(fmt.Errorf("embedded etcd: %w", etcdErr), <-result)
+			case <-ctrlDone:
+			case <-time.After(10 * time.Second):
 			}
-		} else {
-			err = <-result
+			cancel()
 		}
+		var err error
+		var etcdErr <-chan error
+		if member != nil {
+			etcdErr = member.Err()
+		}
+		select {
+		case <-ctx.Done():
+			stopAll()
+			err = <-result
+		case err = <-result:
+			ctrlCancel()
+		case e := <-etcdErr:
+			// etcd failing takes the whole process down through the same path as a signal.
+			stopAll()
+			err = errors.Join(fmt.Errorf("embedded etcd: %w", e), <-result)
+		}
+		<-ctrlDone
 		stopEtcd()
 		s.done <- err
 	}()
 	return s, nil
+}
+
+// waitReady polls /readyz through the loopback client until it answers ok.
+func waitReady(ctx context.Context, cfg *rest.Config) error {
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	return wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		status := 0
+		client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx).StatusCode(&status)
+		return status == http.StatusOK, nil
+	})
 }
 
 // servingLeaf lists every name and address clients use to reach the server.
