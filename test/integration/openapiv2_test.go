@@ -16,7 +16,7 @@ import (
 
 type swaggerDoc struct {
 	Paths       map[string]map[string]json.RawMessage `json:"paths"`
-	Definitions map[string]json.RawMessage             `json:"definitions"`
+	Definitions map[string]json.RawMessage            `json:"definitions"`
 }
 
 // definitionPrefix is the OpenAPI name prefix of a group-version's own types.
