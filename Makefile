@@ -46,3 +46,9 @@ e2e: build
 
 clean:
 	rm -rf $(BIN)
+
+# The upstream [Conformance] suite against a local cluster (not part of `make test`).
+# FOCUS= and SKIP= narrow the run.
+.PHONY: conformance
+conformance:
+	./hack/conformance.sh

@@ -1,0 +1,161 @@
+// Command report turns e2e.test's JUnit file into the conformance report:
+// a summary table (passed, failed, skipped per SIG and the total out of
+// every [Conformance] test of the release) and the list of failing tests.
+package main
+
+import (
+	"encoding/xml"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+type junitSuites struct {
+	Suites []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Cases []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name    string    `xml:"name,attr"`
+	Skipped *struct{} `xml:"skipped"`
+	Failure *struct {
+		Message string `xml:"message,attr"`
+	} `xml:"failure"`
+	Error *struct{} `xml:"error"`
+}
+
+type conformanceEntry struct {
+	Codename string `json:"codename"`
+}
+
+type counts struct{ passed, failed, skipped, notRun int }
+
+var sigPattern = regexp.MustCompile(`^\[(sig-[a-z0-9-]+)\]`)
+
+func sigOf(name string) string {
+	if m := sigPattern.FindStringSubmatch(name); m != nil {
+		return m[1]
+	}
+	return "other"
+}
+
+// normalize maps a JUnit test name to the codename form: ginkgo v2 writes
+// specs as "[It] <codename>", and line breaks in the YAML fold to spaces.
+func normalize(name string) string {
+	return strings.TrimPrefix(strings.Join(strings.Fields(name), " "), "[It] ")
+}
+
+func main() {
+	junit := flag.String("junit", "", "JUnit XML file written by e2e.test")
+	list := flag.String("conformance", "", "conformance.yaml of the release")
+	out := flag.String("out", "", "directory for summary.md and failing.txt")
+	note := flag.String("note", "", "a line added to the summary (cluster description)")
+	flag.Parse()
+	if err := run(*junit, *list, *out, *note, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+func run(junitPath, listPath, outDir, note string, stdout io.Writer) error {
+	data, err := os.ReadFile(junitPath)
+	if err != nil {
+		return err
+	}
+	var suites junitSuites
+	if err := xml.Unmarshal(data, &suites); err != nil {
+		return fmt.Errorf("parsing %s: %w", junitPath, err)
+	}
+	var entries []conformanceEntry
+	raw, err := os.ReadFile(listPath)
+	if err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(raw, &entries); err != nil {
+		return fmt.Errorf("parsing %s: %w", listPath, err)
+	}
+	conformance := map[string]bool{}
+	perSIG := map[string]*counts{}
+	bump := func(sig string) *counts {
+		if perSIG[sig] == nil {
+			perSIG[sig] = &counts{}
+		}
+		return perSIG[sig]
+	}
+	for _, e := range entries {
+		name := normalize(e.Codename)
+		conformance[name] = true
+	}
+	seen := map[string]bool{}
+	var failing []string
+	for _, s := range suites.Suites {
+		for _, c := range s.Cases {
+			name := normalize(c.Name)
+			if !conformance[name] || seen[name] {
+				continue // setup/teardown nodes and non-conformance tests are not counted
+			}
+			seen[name] = true
+			n := bump(sigOf(name))
+			switch {
+			case c.Failure != nil || c.Error != nil:
+				n.failed++
+				failing = append(failing, name)
+			case c.Skipped != nil:
+				n.skipped++
+			default:
+				n.passed++
+			}
+		}
+	}
+	for name := range conformance {
+		if !seen[name] {
+			bump(sigOf(name)).notRun++
+		}
+	}
+	sort.Strings(failing)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Conformance report\n\n")
+	if note != "" {
+		fmt.Fprintf(&b, "%s\n\n", note)
+	}
+	fmt.Fprintf(&b, "| SIG | passed | failed | skipped | not run |\n|---|---|---|---|---|\n")
+	var sigs []string
+	for s := range perSIG {
+		sigs = append(sigs, s)
+	}
+	sort.Strings(sigs)
+	var total counts
+	for _, s := range sigs {
+		n := perSIG[s]
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", s, n.passed, n.failed, n.skipped, n.notRun)
+		total.passed += n.passed
+		total.failed += n.failed
+		total.skipped += n.skipped
+		total.notRun += n.notRun
+	}
+	fmt.Fprintf(&b, "| **total** | %d | %d | %d | %d |\n\n", total.passed, total.failed, total.skipped, total.notRun)
+	fmt.Fprintf(&b, "%d of %d [Conformance] tests passed.\n", total.passed, len(conformance))
+	if outDir != "" {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(outDir, "summary.md"), []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(outDir, "failing.txt"), []byte(strings.Join(failing, "\n")+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	_, err = io.WriteString(stdout, b.String())
+	return err
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReportCountsMatchJUnit(t *testing.T) {
+	dir := t.TempDir()
+	junit := `<testsuites><testsuite>
+<testcase name="[SynchronizedBeforeSuite]"></testcase>
+<testcase name="[It] [sig-api-machinery] A works [Conformance]"></testcase>
+<testcase name="[sig-api-machinery] B fails [Conformance]"><failure message="boom"></failure></testcase>
+<testcase name="[sig-node] C skipped [Conformance]"><skipped></skipped></testcase>
+<testcase name="[sig-node] not conformance"></testcase>
+</testsuite></testsuites>`
+	list := `- codename: '[sig-api-machinery] A works [Conformance]'
+- codename: '[sig-api-machinery] B fails [Conformance]'
+- codename: '[sig-node] C skipped [Conformance]'
+- codename: '[sig-node] D never ran [Conformance]'
+`
+	os.WriteFile(filepath.Join(dir, "junit.xml"), []byte(junit), 0o644)
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(list), 0o644)
+	var out strings.Builder
+	if err := run(filepath.Join(dir, "junit.xml"), filepath.Join(dir, "c.yaml"), dir, "", &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| sig-api-machinery | 1 | 1 | 0 | 0 |",
+		"| sig-node | 0 | 0 | 1 | 1 |",
+		"| **total** | 1 | 1 | 1 | 1 |",
+		"1 of 4 [Conformance] tests passed.",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	failing, _ := os.ReadFile(filepath.Join(dir, "failing.txt"))
+	if strings.TrimSpace(string(failing)) != "[sig-api-machinery] B fails [Conformance]" {
+		t.Errorf("failing.txt = %q", failing)
+	}
+}
