@@ -5,19 +5,16 @@ package rootcacertpublisher
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/workqueue"
-	"k8s.io/klog/v2"
+
+	"github.com/capstan-dev/capstan/controllers/workloop"
 )
 
 // Name is the controller's name in the manager and in its user agent.
@@ -37,7 +34,7 @@ type Controller struct {
 	namespaces corelisters.NamespaceLister
 	configMaps corelisters.ConfigMapLister
 	synced     []cache.InformerSynced
-	queue      workqueue.TypedRateLimitingInterface[string] // namespace names
+	loop       *workloop.Loop // keys are namespace names
 }
 
 // New wires the controller; caPEM is the bundle to publish.
@@ -48,9 +45,8 @@ func New(client kubernetes.Interface, caPEM []byte, namespaces coreinformers.Nam
 		namespaces: namespaces.Lister(),
 		configMaps: configMaps.Lister(),
 		synced:     []cache.InformerSynced{namespaces.Informer().HasSynced, configMaps.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: Name}),
 	}
+	c.loop = workloop.New(Name, c.sync)
 	_, _ = namespaces.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { c.enqueue(obj) },
 		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
@@ -68,45 +64,16 @@ func (c *Controller) enqueue(obj any) {
 	}
 	switch o := obj.(type) {
 	case *corev1.Namespace:
-		c.queue.Add(o.Name)
+		c.loop.Add(o.Name)
 	case *corev1.ConfigMap:
 		if o.Name == ConfigMapName {
-			c.queue.Add(o.Namespace)
+			c.loop.Add(o.Namespace)
 		}
 	}
 }
 
 // Run processes namespaces with the given number of workers until ctx ends.
-func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
-	logger := klog.FromContext(ctx)
-	logger.Info("Starting controller", "controller", Name)
-	defer logger.Info("Shutting down controller", "controller", Name)
-	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced...) {
-		return
-	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
-	<-ctx.Done()
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for {
-		key, quit := c.queue.Get()
-		if quit {
-			return
-		}
-		if err := c.sync(ctx, key); err != nil {
-			utilruntime.HandleErrorWithContext(ctx, err, "Syncing namespace", "namespace", key)
-			c.queue.AddRateLimited(key)
-		} else {
-			c.queue.Forget(key)
-		}
-		c.queue.Done(key)
-	}
-}
+func (c *Controller) Run(ctx context.Context, workers int) { c.loop.Run(ctx, workers, c.synced...) }
 
 // sync makes the namespace's kube-root-ca.crt hold exactly the CA bundle.
 func (c *Controller) sync(ctx context.Context, namespace string) error {

@@ -5,19 +5,16 @@ package serviceaccount
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/workqueue"
-	"k8s.io/klog/v2"
+
+	"github.com/capstan-dev/capstan/controllers/workloop"
 )
 
 // Name is the controller's name in the manager and in its user agent.
@@ -32,7 +29,7 @@ type Controller struct {
 	namespaces corelisters.NamespaceLister
 	accounts   corelisters.ServiceAccountLister
 	synced     []cache.InformerSynced
-	queue      workqueue.TypedRateLimitingInterface[string] // namespace names
+	loop       *workloop.Loop // keys are namespace names
 }
 
 // New wires the controller to its informers; nothing runs until Run.
@@ -42,9 +39,8 @@ func New(client kubernetes.Interface, namespaces coreinformers.NamespaceInformer
 		namespaces: namespaces.Lister(),
 		accounts:   accounts.Lister(),
 		synced:     []cache.InformerSynced{namespaces.Informer().HasSynced, accounts.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: Name}),
 	}
+	c.loop = workloop.New(Name, c.sync)
 	_, _ = namespaces.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { c.enqueueNamespace(obj) },
 		UpdateFunc: func(_, obj any) { c.enqueueNamespace(obj) },
@@ -55,7 +51,7 @@ func New(client kubernetes.Interface, namespaces coreinformers.NamespaceInformer
 				obj = tomb.Obj
 			}
 			if sa, ok := obj.(*corev1.ServiceAccount); ok && sa.Name == DefaultName {
-				c.queue.Add(sa.Namespace)
+				c.loop.Add(sa.Namespace)
 			}
 		},
 	})
@@ -64,45 +60,12 @@ func New(client kubernetes.Interface, namespaces coreinformers.NamespaceInformer
 
 func (c *Controller) enqueueNamespace(obj any) {
 	if ns, ok := obj.(*corev1.Namespace); ok {
-		c.queue.Add(ns.Name)
+		c.loop.Add(ns.Name)
 	}
 }
 
 // Run processes namespaces with the given number of workers until ctx ends.
-func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
-	logger := klog.FromContext(ctx)
-	logger.Info("Starting controller", "controller", Name)
-	defer logger.Info("Shutting down controller", "controller", Name)
-	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced...) {
-		return
-	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
-	<-ctx.Done()
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNext(ctx) {
-	}
-}
-
-func (c *Controller) processNext(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-	if err := c.sync(ctx, key); err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "Syncing namespace", "namespace", key)
-		c.queue.AddRateLimited(key)
-		return true
-	}
-	c.queue.Forget(key)
-	return true
-}
+func (c *Controller) Run(ctx context.Context, workers int) { c.loop.Run(ctx, workers, c.synced...) }
 
 // sync creates the default ServiceAccount of an active namespace if it is missing.
 func (c *Controller) sync(ctx context.Context, namespace string) error {

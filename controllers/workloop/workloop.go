@@ -1,0 +1,67 @@
+// Package workloop is the loop every Capstan controller runs: a
+// rate-limited queue of keys, workers that call the controller's sync
+// function, and retries with back-off when a sync fails.
+package workloop
+
+import (
+	"context"
+	"time"
+
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+)
+
+// Loop feeds keys to a sync function.
+type Loop struct {
+	name  string
+	sync  func(ctx context.Context, key string) error
+	queue workqueue.TypedRateLimitingInterface[string]
+}
+
+// New returns a loop named name (for logs and metrics) around sync.
+func New(name string, sync func(ctx context.Context, key string) error) *Loop {
+	return &Loop{
+		name: name,
+		sync: sync,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: name}),
+	}
+}
+
+// Add queues key; event handlers call it and do nothing else.
+func (l *Loop) Add(key string) { l.queue.Add(key) }
+
+// Run waits for the informers, then runs workers until ctx ends.
+func (l *Loop) Run(ctx context.Context, workers int, synced ...cache.InformerSynced) {
+	defer utilruntime.HandleCrash()
+	defer l.queue.ShutDown()
+	logger := klog.FromContext(ctx)
+	logger.Info("Starting controller", "controller", l.name)
+	defer logger.Info("Shutting down controller", "controller", l.name)
+	if !cache.WaitForNamedCacheSyncWithContext(ctx, synced...) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, l.work, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (l *Loop) work(ctx context.Context) {
+	for {
+		key, quit := l.queue.Get()
+		if quit {
+			return
+		}
+		if err := l.sync(ctx, key); err != nil {
+			utilruntime.HandleErrorWithContext(ctx, err, "Sync failed", "controller", l.name, "key", key)
+			l.queue.AddRateLimited(key)
+		} else {
+			l.queue.Forget(key)
+		}
+		l.queue.Done(key)
+	}
+}
