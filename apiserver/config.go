@@ -33,7 +33,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/transport"
 	aggregatorscheme "k8s.io/kube-aggregator/pkg/apiserver/scheme"
-	"k8s.io/kube-openapi/pkg/common"
 
 	"github.com/capstan-dev/capstan/apiserver/pki"
 	"github.com/capstan-dev/capstan/openapi"
@@ -148,8 +147,6 @@ func newSharedConfig(o *Options, layout pki.Layout, etcdServers []string) (*shar
 	gc.OpenAPIConfig.Info.Title = "Kubernetes"
 	gc.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openapi.GetOpenAPIDefinitions, namer)
 	gc.OpenAPIV3Config.Info.Title = "Kubernetes"
-	gc.OpenAPIConfig.GetDefinitions = withVersionInfo(openapi.GetOpenAPIDefinitions)
-	gc.OpenAPIV3Config.GetDefinitions = gc.OpenAPIConfig.GetDefinitions
 
 	client, err := kubernetes.NewForConfig(gc.LoopbackClientConfig)
 	if err != nil {
@@ -173,12 +170,6 @@ func newSharedConfig(o *Options, layout pki.Layout, etcdServers []string) (*shar
 	}
 	return &sharedConfig{generic: gc, etcd: etcdOpts, client: client, informers: gc.SharedInformerFactory, clientCA: clientCA,
 		proxyClient: layout.FrontProxyClient(), nodeTransport: nodeTransport, saKey: saKey, etcdServers: etcdServers}, nil
-}
-
-// withVersionInfo returns the generated definitions unchanged; it is the
-// one place to adjust them should a served schema need to differ.
-func withVersionInfo(get common.GetOpenAPIDefinitions) common.GetOpenAPIDefinitions {
-	return get
 }
 
 // applyAdmission installs the admission plugins this server runs, in upstream's order.

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
-	"k8s.io/apiserver/pkg/storage/names"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/capstan-dev/capstan/registry/scheme"
@@ -128,5 +127,3 @@ func (r *Resource[T]) resetFields(path string) map[fieldpath.APIVersion]*fieldpa
 	}
 	return out
 }
-
-var _ names.NameGenerator = names.SimpleNameGenerator
