@@ -184,7 +184,7 @@ func (r *REST) markTerminating(ctx context.Context, name string, options *metav1
 				ns.Finalizers = append(ns.Finalizers, metav1.FinalizerOrphanDependents)
 			}
 			return ns, nil
-		}), dryRunner{options}.dryRun(), nil)
+		}), len(options.DryRun) > 0, nil)
 	if err != nil {
 		return nil, false, storeErr(err, name)
 	}
@@ -207,10 +207,6 @@ func hasString(list []string, s string) bool {
 	}
 	return false
 }
-
-type dryRunner struct{ options *metav1.DeleteOptions }
-
-func (d dryRunner) dryRun() bool { return len(d.options.DryRun) > 0 }
 
 func storeErr(err error, name string) error {
 	if storage.IsNotFound(err) {
