@@ -60,29 +60,60 @@ func main() {
 	list := flag.String("conformance", "", "conformance.yaml of the release")
 	out := flag.String("out", "", "directory for summary.md and failing.txt")
 	note := flag.String("note", "", "a line added to the summary (cluster description)")
+	passing := flag.String("passing", "", "file of tests known to pass, one name a line; a listed test that fails is a regression")
 	flag.Parse()
-	if err := run(*junit, *list, *out, *note, os.Stdout); err != nil {
+	regressions, err := run(*junit, *list, *out, *note, *passing, os.Stdout)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
+	if regressions > 0 {
+		os.Exit(3)
+	}
 }
 
-func run(junitPath, listPath, outDir, note string, stdout io.Writer) error {
+// readPassing reads the known-passing list; a missing file is an empty list.
+func readPassing(path string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if path == "" {
+		return out, nil
+	}
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			out[normalize(line)] = true
+		}
+	}
+	return out, nil
+}
+
+// run writes the report and returns how many known-passing tests failed.
+func run(junitPath, listPath, outDir, note, passingPath string, stdout io.Writer) (int, error) {
+	known, err := readPassing(passingPath)
+	if err != nil {
+		return 0, err
+	}
 	data, err := os.ReadFile(junitPath)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var suites junitSuites
 	if err := xml.Unmarshal(data, &suites); err != nil {
-		return fmt.Errorf("parsing %s: %w", junitPath, err)
+		return 0, fmt.Errorf("parsing %s: %w", junitPath, err)
 	}
 	var entries []conformanceEntry
 	raw, err := os.ReadFile(listPath)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := yaml.Unmarshal(raw, &entries); err != nil {
-		return fmt.Errorf("parsing %s: %w", listPath, err)
+		return 0, fmt.Errorf("parsing %s: %w", listPath, err)
 	}
 	conformance := map[string]bool{}
 	perSIG := map[string]*counts{}
@@ -97,7 +128,7 @@ func run(junitPath, listPath, outDir, note string, stdout io.Writer) error {
 		conformance[name] = true
 	}
 	seen := map[string]bool{}
-	var failing []string
+	var failing, passed, regressions []string
 	for _, s := range suites.Suites {
 		for _, c := range s.Cases {
 			name := normalize(c.Name)
@@ -110,10 +141,14 @@ func run(junitPath, listPath, outDir, note string, stdout io.Writer) error {
 			case c.Failure != nil || c.Error != nil:
 				n.failed++
 				failing = append(failing, name)
+				if known[name] {
+					regressions = append(regressions, name)
+				}
 			case c.Skipped != nil:
 				n.skipped++
 			default:
 				n.passed++
+				passed = append(passed, name)
 			}
 		}
 	}
@@ -123,6 +158,8 @@ func run(junitPath, listPath, outDir, note string, stdout io.Writer) error {
 		}
 	}
 	sort.Strings(failing)
+	sort.Strings(passed)
+	sort.Strings(regressions)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Conformance report\n\n")
 	if note != "" {
@@ -145,17 +182,25 @@ func run(junitPath, listPath, outDir, note string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(&b, "| **total** | %d | %d | %d | %d |\n\n", total.passed, total.failed, total.skipped, total.notRun)
 	fmt.Fprintf(&b, "%d of %d [Conformance] tests passed.\n", total.passed, len(conformance))
+	if len(regressions) > 0 {
+		fmt.Fprintf(&b, "\n%d regressions (known to pass, failed now):\n", len(regressions))
+		for _, r := range regressions {
+			fmt.Fprintf(&b, "- %s\n", r)
+		}
+	}
 	if outDir != "" {
 		if err := os.MkdirAll(outDir, 0o755); err != nil {
-			return err
+			return 0, err
+		}
+		for name, lines := range map[string][]string{"failing.txt": failing, "passed.txt": passed} {
+			if err := os.WriteFile(filepath.Join(outDir, name), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+				return 0, err
+			}
 		}
 		if err := os.WriteFile(filepath.Join(outDir, "summary.md"), []byte(b.String()), 0o644); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(outDir, "failing.txt"), []byte(strings.Join(failing, "\n")+"\n"), 0o644); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	_, err = io.WriteString(stdout, b.String())
-	return err
+	return len(regressions), err
 }

@@ -23,9 +23,14 @@ func TestReportCountsMatchJUnit(t *testing.T) {
 `
 	os.WriteFile(filepath.Join(dir, "junit.xml"), []byte(junit), 0o644)
 	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(list), 0o644)
+	os.WriteFile(filepath.Join(dir, "passing.txt"), []byte("# known to pass\n[sig-api-machinery] A works [Conformance]\n[sig-api-machinery] B fails [Conformance]\n"), 0o644)
 	var out strings.Builder
-	if err := run(filepath.Join(dir, "junit.xml"), filepath.Join(dir, "c.yaml"), dir, "", &out); err != nil {
+	regressions, err := run(filepath.Join(dir, "junit.xml"), filepath.Join(dir, "c.yaml"), dir, "", filepath.Join(dir, "passing.txt"), &out)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if regressions != 1 || !strings.Contains(out.String(), "1 regressions (known to pass, failed now):\n- [sig-api-machinery] B fails [Conformance]") {
+		t.Errorf("regressions = %d, summary:\n%s", regressions, out.String())
 	}
 	for _, want := range []string{
 		"| sig-api-machinery | 1 | 1 | 0 | 0 |",
@@ -40,5 +45,19 @@ func TestReportCountsMatchJUnit(t *testing.T) {
 	failing, _ := os.ReadFile(filepath.Join(dir, "failing.txt"))
 	if strings.TrimSpace(string(failing)) != "[sig-api-machinery] B fails [Conformance]" {
 		t.Errorf("failing.txt = %q", failing)
+	}
+}
+
+func TestPassedListFeedsTheKnownPassingFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "junit.xml"), []byte(`<testsuites><testsuite><testcase name="[It] [sig-x] ok [Conformance]"></testcase></testsuite></testsuites>`), 0o644)
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("- codename: '[sig-x] ok [Conformance]'\n"), 0o644)
+	var out strings.Builder
+	if n, err := run(filepath.Join(dir, "junit.xml"), filepath.Join(dir, "c.yaml"), dir, "", filepath.Join(dir, "missing.txt"), &out); err != nil || n != 0 {
+		t.Fatalf("run: %d, %v", n, err)
+	}
+	passed, _ := os.ReadFile(filepath.Join(dir, "passed.txt"))
+	if strings.TrimSpace(string(passed)) != "[sig-x] ok [Conformance]" {
+		t.Errorf("passed.txt = %q", passed)
 	}
 }
