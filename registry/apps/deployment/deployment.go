@@ -186,40 +186,21 @@ func IsNotMoreThan100Percent(v intstr.IntOrString, p *field.Path) field.ErrorLis
 
 // ValidateStatus checks a status written through /status.
 func ValidateStatus(s *appsv1.DeploymentStatus, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	for _, f := range []struct {
-		name string
-		v    int64
-	}{
-		{"observedGeneration", s.ObservedGeneration},
-		{"replicas", int64(s.Replicas)},
-		{"updatedReplicas", int64(s.UpdatedReplicas)},
-		{"readyReplicas", int64(s.ReadyReplicas)},
-		{"availableReplicas", int64(s.AvailableReplicas)},
-		{"unavailableReplicas", int64(s.UnavailableReplicas)},
-	} {
-		errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(f.v, p.Child(f.name))...)
+	counters := []scale.Counter{
+		{Field: "observedGeneration", Value: s.ObservedGeneration},
+		{Field: "replicas", Value: int64(s.Replicas)},
+		{Field: "updatedReplicas", Value: int64(s.UpdatedReplicas), AtMostReplicas: true},
+		{Field: "readyReplicas", Value: int64(s.ReadyReplicas), AtMostReplicas: true},
+		{Field: "availableReplicas", Value: int64(s.AvailableReplicas), AtMostReplicas: true},
+		{Field: "unavailableReplicas", Value: int64(s.UnavailableReplicas)},
 	}
 	if s.TerminatingReplicas != nil {
-		errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(*s.TerminatingReplicas), p.Child("terminatingReplicas"))...)
+		counters = append(counters, scale.Counter{Field: "terminatingReplicas", Value: int64(*s.TerminatingReplicas)})
 	}
 	if s.CollisionCount != nil {
-		errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(*s.CollisionCount), p.Child("collisionCount"))...)
+		counters = append(counters, scale.Counter{Field: "collisionCount", Value: int64(*s.CollisionCount)})
 	}
-	const msg = "cannot be greater than status.replicas"
-	if s.UpdatedReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("updatedReplicas"), s.UpdatedReplicas, msg))
-	}
-	if s.ReadyReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("readyReplicas"), s.ReadyReplicas, msg))
-	}
-	if s.AvailableReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("availableReplicas"), s.AvailableReplicas, msg))
-	}
-	if s.AvailableReplicas > s.ReadyReplicas {
-		errs = append(errs, field.Invalid(p.Child("availableReplicas"), s.AvailableReplicas, "cannot be greater than readyReplicas"))
-	}
-	return errs
+	return scale.ValidateStatusCounters(p, int64(s.Replicas), counters, int64(s.ReadyReplicas), int64(s.AvailableReplicas), "readyReplicas")
 }
 
 // ValidateCollisionCountUpdate rejects a status.collisionCount that went down.

@@ -146,34 +146,15 @@ func ValidatePodTemplateSpecForReplicaSet(t *corev1.PodTemplateSpec, selector la
 
 // ValidateStatus checks a status written through /status.
 func ValidateStatus(s *appsv1.ReplicaSetStatus, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	for _, f := range []struct {
-		name string
-		v    int64
-	}{
-		{"replicas", int64(s.Replicas)},
-		{"fullyLabeledReplicas", int64(s.FullyLabeledReplicas)},
-		{"readyReplicas", int64(s.ReadyReplicas)},
-		{"availableReplicas", int64(s.AvailableReplicas)},
-		{"observedGeneration", s.ObservedGeneration},
-	} {
-		errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(f.v, p.Child(f.name))...)
+	counters := []scale.Counter{
+		{Field: "replicas", Value: int64(s.Replicas)},
+		{Field: "fullyLabeledReplicas", Value: int64(s.FullyLabeledReplicas), AtMostReplicas: true},
+		{Field: "readyReplicas", Value: int64(s.ReadyReplicas), AtMostReplicas: true},
+		{Field: "availableReplicas", Value: int64(s.AvailableReplicas), AtMostReplicas: true},
+		{Field: "observedGeneration", Value: s.ObservedGeneration},
 	}
 	if s.TerminatingReplicas != nil {
-		errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(*s.TerminatingReplicas), p.Child("terminatingReplicas"))...)
+		counters = append(counters, scale.Counter{Field: "terminatingReplicas", Value: int64(*s.TerminatingReplicas)})
 	}
-	const msg = "cannot be greater than status.replicas"
-	if s.FullyLabeledReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("fullyLabeledReplicas"), s.FullyLabeledReplicas, msg))
-	}
-	if s.ReadyReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("readyReplicas"), s.ReadyReplicas, msg))
-	}
-	if s.AvailableReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("availableReplicas"), s.AvailableReplicas, msg))
-	}
-	if s.AvailableReplicas > s.ReadyReplicas {
-		errs = append(errs, field.Invalid(p.Child("availableReplicas"), s.AvailableReplicas, "cannot be greater than readyReplicas"))
-	}
-	return errs
+	return scale.ValidateStatusCounters(p, int64(s.Replicas), counters, int64(s.ReadyReplicas), int64(s.AvailableReplicas), "readyReplicas")
 }

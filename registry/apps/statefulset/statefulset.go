@@ -292,38 +292,16 @@ func validateClaimTemplate(c *corev1.PersistentVolumeClaim, p *field.Path) field
 
 // ValidateStatus checks a status written through /status.
 func ValidateStatus(s *appsv1.StatefulSetStatus, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	for _, f := range []struct {
-		name string
-		v    int32
-	}{
-		{"replicas", s.Replicas},
-		{"readyReplicas", s.ReadyReplicas},
-		{"currentReplicas", s.CurrentReplicas},
-		{"updatedReplicas", s.UpdatedReplicas},
-		{"availableReplicas", s.AvailableReplicas},
-	} {
-		errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(f.v), p.Child(f.name))...)
+	counters := []scale.Counter{
+		{Field: "replicas", Value: int64(s.Replicas)},
+		{Field: "readyReplicas", Value: int64(s.ReadyReplicas), AtMostReplicas: true},
+		{Field: "currentReplicas", Value: int64(s.CurrentReplicas), AtMostReplicas: true},
+		{Field: "updatedReplicas", Value: int64(s.UpdatedReplicas), AtMostReplicas: true},
+		{Field: "availableReplicas", Value: int64(s.AvailableReplicas), AtMostReplicas: true},
+		{Field: "observedGeneration", Value: s.ObservedGeneration},
 	}
-	errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(s.ObservedGeneration, p.Child("observedGeneration"))...)
 	if s.CollisionCount != nil {
-		errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(*s.CollisionCount), p.Child("collisionCount"))...)
+		counters = append(counters, scale.Counter{Field: "collisionCount", Value: int64(*s.CollisionCount)})
 	}
-	const msg = "cannot be greater than status.replicas"
-	if s.ReadyReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("readyReplicas"), s.ReadyReplicas, msg))
-	}
-	if s.CurrentReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("currentReplicas"), s.CurrentReplicas, msg))
-	}
-	if s.UpdatedReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("updatedReplicas"), s.UpdatedReplicas, msg))
-	}
-	if s.AvailableReplicas > s.Replicas {
-		errs = append(errs, field.Invalid(p.Child("availableReplicas"), s.AvailableReplicas, msg))
-	}
-	if s.AvailableReplicas > s.ReadyReplicas {
-		errs = append(errs, field.Invalid(p.Child("availableReplicas"), s.AvailableReplicas, "cannot be greater than status.readyReplicas"))
-	}
-	return errs
+	return scale.ValidateStatusCounters(p, int64(s.Replicas), counters, int64(s.ReadyReplicas), int64(s.AvailableReplicas), "status.readyReplicas")
 }

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/capstan-dev/capstan/registry/scale"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/capstan-dev/capstan/registry/core/pod"
@@ -117,31 +119,11 @@ func ValidateSpec(spec *corev1.ReplicationControllerSpec, p *field.Path) field.E
 
 // ValidateStatus checks the counters of an RC status.
 func ValidateStatus(st *corev1.ReplicationControllerStatus, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	for _, c := range []struct {
-		v    int64
-		name string
-	}{
-		{int64(st.Replicas), "replicas"},
-		{int64(st.FullyLabeledReplicas), "fullyLabeledReplicas"},
-		{int64(st.ReadyReplicas), "readyReplicas"},
-		{int64(st.AvailableReplicas), "availableReplicas"},
-		{st.ObservedGeneration, "observedGeneration"},
-	} {
-		errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(c.v, p.Child(c.name))...)
-	}
-	const msg = "cannot be greater than status.replicas"
-	if st.FullyLabeledReplicas > st.Replicas {
-		errs = append(errs, field.Invalid(p.Child("fullyLabeledReplicas"), st.FullyLabeledReplicas, msg))
-	}
-	if st.ReadyReplicas > st.Replicas {
-		errs = append(errs, field.Invalid(p.Child("readyReplicas"), st.ReadyReplicas, msg))
-	}
-	if st.AvailableReplicas > st.Replicas {
-		errs = append(errs, field.Invalid(p.Child("availableReplicas"), st.AvailableReplicas, msg))
-	}
-	if st.AvailableReplicas > st.ReadyReplicas {
-		errs = append(errs, field.Invalid(p.Child("availableReplicas"), st.AvailableReplicas, "cannot be greater than readyReplicas"))
-	}
-	return errs
+	return scale.ValidateStatusCounters(p, int64(st.Replicas), []scale.Counter{
+		{Field: "replicas", Value: int64(st.Replicas)},
+		{Field: "fullyLabeledReplicas", Value: int64(st.FullyLabeledReplicas), AtMostReplicas: true},
+		{Field: "readyReplicas", Value: int64(st.ReadyReplicas), AtMostReplicas: true},
+		{Field: "availableReplicas", Value: int64(st.AvailableReplicas), AtMostReplicas: true},
+		{Field: "observedGeneration", Value: st.ObservedGeneration},
+	}, int64(st.ReadyReplicas), int64(st.AvailableReplicas), "readyReplicas")
 }
