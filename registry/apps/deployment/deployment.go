@@ -23,6 +23,7 @@ import (
 	"github.com/capstan-dev/capstan/registry/apps/replicaset"
 	"github.com/capstan-dev/capstan/registry/scale"
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Resource describes deployments.
@@ -149,9 +150,7 @@ func ValidatePositiveIntOrPercent(v intstr.IntOrString, p *field.Path) field.Err
 	switch v.Type {
 	case intstr.String:
 		var errs field.ErrorList
-		for _, msg := range validation.IsValidPercent(v.StrVal) {
-			errs = append(errs, field.Invalid(p, v, msg))
-		}
+		errs = append(errs, validate.Invalid(p, v, validation.IsValidPercent(v.StrVal))...)
 		return errs
 	case intstr.Int:
 		return apimachineryvalidation.ValidateNonnegativeField(int64(v.IntValue()), p)

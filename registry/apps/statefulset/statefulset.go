@@ -24,6 +24,7 @@ import (
 	"github.com/capstan-dev/capstan/registry/core/pod"
 	"github.com/capstan-dev/capstan/registry/scale"
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Resource describes statefulsets.
@@ -159,9 +160,7 @@ func ValidateSpec(spec *appsv1.StatefulSetSpec, p *field.Path, opts Options) fie
 	}
 
 	if !opts.AllowInvalidServiceName && spec.ServiceName != "" {
-		for _, msg := range apimachineryvalidation.NameIsDNSLabel(spec.ServiceName, false) {
-			errs = append(errs, field.Invalid(p.Child("serviceName"), spec.ServiceName, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("serviceName"), spec.ServiceName, apimachineryvalidation.NameIsDNSLabel(spec.ServiceName, false))...)
 	}
 	errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(scale.Replicas(spec.Replicas)), p.Child("replicas"))...)
 	errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(spec.MinReadySeconds), p.Child("minReadySeconds"))...)
@@ -258,9 +257,7 @@ var accessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadOnlyMany, corev
 func validateClaimTemplate(c *corev1.PersistentVolumeClaim, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if c.Name != "" {
-		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(c.Name, false) {
-			errs = append(errs, field.Invalid(p.Child("metadata", "name"), c.Name, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("metadata", "name"), c.Name, apimachineryvalidation.NameIsDNSSubdomain(c.Name, false))...)
 	}
 	errs = append(errs, metavalidation.ValidateLabels(c.Labels, p.Child("metadata", "labels"))...)
 	errs = append(errs, apimachineryvalidation.ValidateAnnotations(c.Annotations, p.Child("metadata", "annotations"))...)

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Limits of scaling behavior, in seconds.
@@ -103,16 +104,12 @@ func validateObjectReference(ref autoscalingv2.CrossVersionObjectReference, p *f
 	if ref.Kind == "" {
 		errs = append(errs, field.Required(p.Child("kind"), ""))
 	} else {
-		for _, msg := range pathvalidation.IsValidPathSegmentName(ref.Kind) {
-			errs = append(errs, field.Invalid(p.Child("kind"), ref.Kind, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("kind"), ref.Kind, pathvalidation.IsValidPathSegmentName(ref.Kind))...)
 	}
 	if ref.Name == "" {
 		errs = append(errs, field.Required(p.Child("name"), ""))
 	} else {
-		for _, msg := range pathvalidation.IsValidPathSegmentName(ref.Name) {
-			errs = append(errs, field.Invalid(p.Child("name"), ref.Name, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("name"), ref.Name, pathvalidation.IsValidPathSegmentName(ref.Name))...)
 	}
 	return errs
 }
@@ -235,14 +232,10 @@ func validateContainerResourceSource(s *autoscalingv2.ContainerResourceMetricSou
 	if s.Container == "" {
 		errs = append(errs, field.Required(p.Child("container"), "must specify a container"))
 	} else {
-		for _, msg := range utilvalidation.IsDNS1123Label(s.Container) {
-			errs = append(errs, field.Invalid(p.Child("container"), s.Container, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("container"), s.Container, utilvalidation.IsDNS1123Label(s.Container))...)
 	}
 	if s.Name != "" {
-		for _, msg := range utilvalidation.IsQualifiedName(s.Name.String()) {
-			errs = append(errs, field.Invalid(p.Child("name"), s.Name, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("name"), s.Name, utilvalidation.IsQualifiedName(s.Name.String()))...)
 	}
 	return append(errs, validateResourceSource(s.Name.String(), s.Target, p)...)
 }
@@ -287,9 +280,7 @@ func validateMetricIdentifier(id autoscalingv2.MetricIdentifier, p *field.Path) 
 		return field.ErrorList{field.Required(p.Child("name"), "must specify a metric name")}
 	}
 	var errs field.ErrorList
-	for _, msg := range pathvalidation.IsValidPathSegmentName(id.Name) {
-		errs = append(errs, field.Invalid(p.Child("name"), id.Name, msg))
-	}
+	errs = append(errs, validate.Invalid(p.Child("name"), id.Name, pathvalidation.IsValidPathSegmentName(id.Name))...)
 	return errs
 }
 

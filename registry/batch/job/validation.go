@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/core/pod"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Limits of the fields upstream bounds.
@@ -146,9 +147,7 @@ func ValidateTemplateSpec(spec *batchv1.JobSpec, p *field.Path) field.ErrorList 
 		}
 	}
 	if spec.ManagedBy != nil {
-		for _, msg := range utilvalidation.IsQualifiedName(*spec.ManagedBy) {
-			errs = append(errs, field.Invalid(p.Child("managedBy"), *spec.ManagedBy, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("managedBy"), *spec.ManagedBy, utilvalidation.IsQualifiedName(*spec.ManagedBy))...)
 		if len(*spec.ManagedBy) > maxManagedByLength {
 			errs = append(errs, field.TooLong(p.Child("managedBy"), "", maxManagedByLength))
 		}
@@ -269,9 +268,7 @@ func validatePodFailurePolicy(spec *batchv1.JobSpec, p *field.Path) field.ErrorL
 					errs = append(errs, field.NotSupported(cp.Index(j).Child("status"), c.Status,
 						[]corev1.ConditionStatus{corev1.ConditionTrue, corev1.ConditionFalse, corev1.ConditionUnknown}))
 				}
-				for _, msg := range utilvalidation.IsQualifiedName(string(c.Type)) {
-					errs = append(errs, field.Invalid(cp.Index(j).Child("type"), c.Type, msg))
-				}
+				errs = append(errs, validate.Invalid(cp.Index(j).Child("type"), c.Type, utilvalidation.IsQualifiedName(string(c.Type)))...)
 			}
 		}
 		switch {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 var no = false
@@ -91,8 +92,6 @@ func validateStrategy(s coordinationv1.CoordinatedLeaseStrategy, p *field.Path) 
 		}
 		return errs
 	}
-	for _, msg := range content.IsQualifiedName(string(s)) {
-		errs = append(errs, field.Invalid(p.Child("strategy"), s, msg))
-	}
+	errs = append(errs, validate.Invalid(p.Child("strategy"), s, content.IsQualifiedName(string(s)))...)
 	return errs
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // MaxSize is the largest total size of data and binaryData upstream accepts (1 MiB).
@@ -60,18 +61,14 @@ func Validate(cm *corev1.ConfigMap) field.ErrorList {
 	size := 0
 	for k, v := range cm.Data {
 		p := field.NewPath("data").Key(k)
-		for _, msg := range validation.IsConfigMapKey(k) {
-			errs = append(errs, field.Invalid(p, k, msg))
-		}
+		errs = append(errs, validate.Invalid(p, k, validation.IsConfigMapKey(k))...)
 		if _, dup := cm.BinaryData[k]; dup {
 			errs = append(errs, field.Invalid(p, k, "duplicate of key present in binaryData"))
 		}
 		size += len(v)
 	}
 	for k, v := range cm.BinaryData {
-		for _, msg := range validation.IsConfigMapKey(k) {
-			errs = append(errs, field.Invalid(field.NewPath("binaryData").Key(k), k, msg))
-		}
+		errs = append(errs, validate.Invalid(field.NewPath("binaryData").Key(k), k, validation.IsConfigMapKey(k))...)
 		size += len(v)
 	}
 	if size > MaxSize {

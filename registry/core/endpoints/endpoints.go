@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Resource describes endpoints.
@@ -61,9 +62,7 @@ func Validate(ep *corev1.Endpoints) field.ErrorList {
 				errs = append(errs, field.Invalid(ap.Child("ip"), a.IP, "must be a valid IP address"))
 			}
 			if a.Hostname != "" {
-				for _, msg := range validation.IsDNS1123Label(a.Hostname) {
-					errs = append(errs, field.Invalid(ap.Child("hostname"), a.Hostname, msg))
-				}
+				errs = append(errs, validate.Invalid(ap.Child("hostname"), a.Hostname, validation.IsDNS1123Label(a.Hostname))...)
 			}
 		}
 		for j, port := range ss.Ports {
@@ -71,9 +70,7 @@ func Validate(ep *corev1.Endpoints) field.ErrorList {
 			if len(ss.Ports) > 1 && port.Name == "" {
 				errs = append(errs, field.Required(pp.Child("name"), ""))
 			}
-			for _, msg := range validation.IsValidPortNum(int(port.Port)) {
-				errs = append(errs, field.Invalid(pp.Child("port"), port.Port, msg))
-			}
+			errs = append(errs, validate.Invalid(pp.Child("port"), port.Port, validation.IsValidPortNum(int(port.Port)))...)
 			switch port.Protocol {
 			case corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
 			case "":

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // options tune validation to where a PodSpec lives.
@@ -93,14 +95,10 @@ func validatePodSpec(spec *corev1.PodSpec, meta *metav1.ObjectMeta, path *field.
 	errs = append(errs, validateTopologySpreadConstraints(spec.TopologySpreadConstraints, path.Child("topologySpreadConstraints"))...)
 	errs = append(errs, validateHostUsers(spec, path)...)
 	if spec.ServiceAccountName != "" {
-		for _, msg := range apimachineryvalidation.ValidateServiceAccountName(spec.ServiceAccountName, false) {
-			errs = append(errs, field.Invalid(path.Child("serviceAccountName"), spec.ServiceAccountName, msg))
-		}
+		errs = append(errs, validate.Invalid(path.Child("serviceAccountName"), spec.ServiceAccountName, apimachineryvalidation.ValidateServiceAccountName(spec.ServiceAccountName, false))...)
 	}
 	if spec.NodeName != "" {
-		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(spec.NodeName, false) {
-			errs = append(errs, field.Invalid(path.Child("nodeName"), spec.NodeName, msg))
-		}
+		errs = append(errs, validate.Invalid(path.Child("nodeName"), spec.NodeName, apimachineryvalidation.NameIsDNSSubdomain(spec.NodeName, false))...)
 	}
 	if spec.ActiveDeadlineSeconds != nil {
 		if v := *spec.ActiveDeadlineSeconds; v < 1 || v > math.MaxInt32 {
@@ -124,14 +122,10 @@ func validatePodSpec(spec *corev1.PodSpec, meta *metav1.ObjectMeta, path *field.
 		}
 	}
 	if spec.PriorityClassName != "" {
-		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(spec.PriorityClassName, false) {
-			errs = append(errs, field.Invalid(path.Child("priorityClassName"), spec.PriorityClassName, msg))
-		}
+		errs = append(errs, validate.Invalid(path.Child("priorityClassName"), spec.PriorityClassName, apimachineryvalidation.NameIsDNSSubdomain(spec.PriorityClassName, false))...)
 	}
 	if spec.RuntimeClassName != nil {
-		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(*spec.RuntimeClassName, false) {
-			errs = append(errs, field.Invalid(path.Child("runtimeClassName"), *spec.RuntimeClassName, msg))
-		}
+		errs = append(errs, validate.Invalid(path.Child("runtimeClassName"), *spec.RuntimeClassName, apimachineryvalidation.NameIsDNSSubdomain(*spec.RuntimeClassName, false))...)
 	}
 	if spec.PreemptionPolicy != nil {
 		switch *spec.PreemptionPolicy {
@@ -354,9 +348,7 @@ func validateContainerPorts(ports []corev1.ContainerPort, path *field.Path) fiel
 		p := path.Index(i)
 		if port.Name != "" {
 			if msgs := validation.IsValidPortName(port.Name); len(msgs) != 0 {
-				for _, msg := range msgs {
-					errs = append(errs, field.Invalid(p.Child("name"), port.Name, msg))
-				}
+				errs = append(errs, validate.Invalid(p.Child("name"), port.Name, msgs)...)
 			} else if names.Has(port.Name) {
 				errs = append(errs, field.Duplicate(p.Child("name"), port.Name))
 			} else {
@@ -366,14 +358,10 @@ func validateContainerPorts(ports []corev1.ContainerPort, path *field.Path) fiel
 		if port.ContainerPort == 0 {
 			errs = append(errs, field.Required(p.Child("containerPort"), ""))
 		} else {
-			for _, msg := range validation.IsValidPortNum(int(port.ContainerPort)) {
-				errs = append(errs, field.Invalid(p.Child("containerPort"), port.ContainerPort, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("containerPort"), port.ContainerPort, validation.IsValidPortNum(int(port.ContainerPort)))...)
 		}
 		if port.HostPort != 0 {
-			for _, msg := range validation.IsValidPortNum(int(port.HostPort)) {
-				errs = append(errs, field.Invalid(p.Child("hostPort"), port.HostPort, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("hostPort"), port.HostPort, validation.IsValidPortNum(int(port.HostPort)))...)
 		}
 		switch port.Protocol {
 		case "":
@@ -429,9 +417,7 @@ func validateEnv(vars []corev1.EnvVar, volumes map[string]corev1.VolumeSource, p
 		if ev.Name == "" {
 			errs = append(errs, field.Required(p.Child("name"), ""))
 		} else {
-			for _, msg := range validation.IsRelaxedEnvVarName(ev.Name) {
-				errs = append(errs, field.Invalid(p.Child("name"), ev.Name, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("name"), ev.Name, validation.IsRelaxedEnvVarName(ev.Name))...)
 		}
 		errs = append(errs, validateEnvVarValueFrom(ev, volumes, p.Child("valueFrom"))...)
 	}
@@ -548,15 +534,11 @@ func validateContainerResourceFieldSelector(fs *corev1.ResourceFieldSelector, pa
 
 func validateKeySelector(name, key string, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(name, false) {
-		errs = append(errs, field.Invalid(path.Child("name"), name, msg))
-	}
+	errs = append(errs, validate.Invalid(path.Child("name"), name, apimachineryvalidation.NameIsDNSSubdomain(name, false))...)
 	if key == "" {
 		errs = append(errs, field.Required(path.Child("key"), ""))
 	} else {
-		for _, msg := range validation.IsConfigMapKey(key) {
-			errs = append(errs, field.Invalid(path.Child("key"), key, msg))
-		}
+		errs = append(errs, validate.Invalid(path.Child("key"), key, validation.IsConfigMapKey(key))...)
 	}
 	return errs
 }
@@ -578,9 +560,7 @@ func validateFileKeySelector(s *corev1.FileKeySelector, volumes map[string]corev
 	if s.Key == "" {
 		errs = append(errs, field.Required(path.Child("key"), ""))
 	} else {
-		for _, msg := range validation.IsRelaxedEnvVarName(s.Key) {
-			errs = append(errs, field.Invalid(path.Child("key"), s.Key, msg))
-		}
+		errs = append(errs, validate.Invalid(path.Child("key"), s.Key, validation.IsRelaxedEnvVarName(s.Key))...)
 	}
 	return errs
 }
@@ -590,9 +570,7 @@ func validateEnvFrom(sources []corev1.EnvFromSource, path *field.Path) field.Err
 	for i, src := range sources {
 		p := path.Index(i)
 		if src.Prefix != "" {
-			for _, msg := range validation.IsRelaxedEnvVarName(src.Prefix) {
-				errs = append(errs, field.Invalid(p.Child("prefix"), src.Prefix, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("prefix"), src.Prefix, validation.IsRelaxedEnvVarName(src.Prefix))...)
 		}
 		n := 0
 		if src.ConfigMapRef != nil {
@@ -618,9 +596,7 @@ func validateEnvSourceName(name string, path *field.Path) field.ErrorList {
 		return field.ErrorList{field.Required(path.Child("name"), "")}
 	}
 	var errs field.ErrorList
-	for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(name, true) {
-		errs = append(errs, field.Invalid(path.Child("name"), name, msg))
-	}
+	errs = append(errs, validate.Invalid(path.Child("name"), name, apimachineryvalidation.NameIsDNSSubdomain(name, true))...)
 	return errs
 }
 
@@ -775,9 +751,7 @@ func validateHTTPGet(h *corev1.HTTPGetAction, path *field.Path) field.ErrorList 
 		errs = append(errs, field.NotSupported(path.Child("scheme"), h.Scheme, []corev1.URIScheme{corev1.URISchemeHTTP, corev1.URISchemeHTTPS}))
 	}
 	for _, header := range h.HTTPHeaders {
-		for _, msg := range validation.IsHTTPHeaderName(header.Name) {
-			errs = append(errs, field.Invalid(path.Child("httpHeaders"), header.Name, msg))
-		}
+		errs = append(errs, validate.Invalid(path.Child("httpHeaders"), header.Name, validation.IsHTTPHeaderName(header.Name))...)
 	}
 	return errs
 }
@@ -786,13 +760,9 @@ func validatePortNumOrName(port intstr.IntOrString, path *field.Path) field.Erro
 	var errs field.ErrorList
 	switch port.Type {
 	case intstr.Int:
-		for _, msg := range validation.IsValidPortNum(port.IntValue()) {
-			errs = append(errs, field.Invalid(path, port.IntValue(), msg))
-		}
+		errs = append(errs, validate.Invalid(path, port.IntValue(), validation.IsValidPortNum(port.IntValue()))...)
 	case intstr.String:
-		for _, msg := range validation.IsValidPortName(port.StrVal) {
-			errs = append(errs, field.Invalid(path, port.StrVal, msg))
-		}
+		errs = append(errs, validate.Invalid(path, port.StrVal, validation.IsValidPortName(port.StrVal))...)
 	default:
 		errs = append(errs, field.InternalError(path, fmt.Errorf("unknown type: %v", port.Type)))
 	}
@@ -803,9 +773,7 @@ func validatePortNumOrName(port intstr.IntOrString, path *field.Path) field.Erro
 
 func validateResourceName(name corev1.ResourceName, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, msg := range validation.IsQualifiedName(string(name)) {
-		errs = append(errs, field.Invalid(path, name, msg))
-	}
+	errs = append(errs, validate.Invalid(path, name, validation.IsQualifiedName(string(name)))...)
 	if len(errs) != 0 {
 		return errs
 	}
@@ -960,14 +928,10 @@ func validatePodResourceClaims(claims []corev1.PodResourceClaim, path *field.Pat
 			errs = append(errs, field.Invalid(p, c, "must specify one of: `resourceClaimName`, `resourceClaimTemplateName`"))
 		}
 		if c.ResourceClaimName != nil {
-			for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(*c.ResourceClaimName, false) {
-				errs = append(errs, field.Invalid(p.Child("resourceClaimName"), *c.ResourceClaimName, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("resourceClaimName"), *c.ResourceClaimName, apimachineryvalidation.NameIsDNSSubdomain(*c.ResourceClaimName, false))...)
 		}
 		if c.ResourceClaimTemplateName != nil {
-			for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(*c.ResourceClaimTemplateName, false) {
-				errs = append(errs, field.Invalid(p.Child("resourceClaimTemplateName"), *c.ResourceClaimTemplateName, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("resourceClaimTemplateName"), *c.ResourceClaimTemplateName, apimachineryvalidation.NameIsDNSSubdomain(*c.ResourceClaimTemplateName, false))...)
 		}
 	}
 	return errs
@@ -1148,24 +1112,18 @@ func specHasContainer(spec *corev1.PodSpec, name string) bool {
 
 func dnsLabel(v string, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, msg := range validation.IsDNS1123Label(v) {
-		errs = append(errs, field.Invalid(path, v, msg))
-	}
+	errs = append(errs, validate.Invalid(path, v, validation.IsDNS1123Label(v))...)
 	return errs
 }
 
 func dnsSubdomain(v string, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, msg := range validation.IsDNS1123Subdomain(v) {
-		errs = append(errs, field.Invalid(path, v, msg))
-	}
+	errs = append(errs, validate.Invalid(path, v, validation.IsDNS1123Subdomain(v))...)
 	return errs
 }
 
 func qualifiedName(v string, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, msg := range validation.IsQualifiedName(v) {
-		errs = append(errs, field.Invalid(path, v, msg))
-	}
+	errs = append(errs, validate.Invalid(path, v, validation.IsQualifiedName(v))...)
 	return errs
 }

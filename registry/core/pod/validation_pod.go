@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	netutils "k8s.io/utils/net"
+
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // updatablePodSpecFields is how upstream names what a pod update may change.
@@ -312,9 +314,7 @@ func ValidatePodStatusUpdate(pod, old *corev1.Pod) field.ErrorList {
 		errs = append(errs, field.Forbidden(sp.Child("nodeName"), "may not be changed directly"))
 	}
 	if n := pod.Status.NominatedNodeName; n != old.Status.NominatedNodeName && n != "" {
-		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(n, false) {
-			errs = append(errs, field.Invalid(sp.Child("nominatedNodeName"), n, msg))
-		}
+		errs = append(errs, validate.Invalid(sp.Child("nominatedNodeName"), n, apimachineryvalidation.NameIsDNSSubdomain(n, false))...)
 	}
 	errs = append(errs, apimachineryvalidation.ValidateImmutableField(pod.Status.QOSClass, old.Status.QOSClass, sp.Child("qosClass"))...)
 	errs = append(errs, validateContainerStateTransition(pod.Status.ContainerStatuses, old.Status.ContainerStatuses, sp.Child("containerStatuses"), old.Spec.RestartPolicy, nil)...)
@@ -421,9 +421,7 @@ func validateResourceClaimStatuses(statuses []corev1.PodResourceClaimStatus, cla
 		}
 		seen.Insert(s.Name)
 		if s.ResourceClaimName != nil {
-			for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(*s.ResourceClaimName, false) {
-				errs = append(errs, field.Invalid(ip.Child("name"), s.ResourceClaimName, msg))
-			}
+			errs = append(errs, validate.Invalid(ip.Child("name"), s.ResourceClaimName, apimachineryvalidation.NameIsDNSSubdomain(*s.ResourceClaimName, false))...)
 		}
 	}
 	return errs

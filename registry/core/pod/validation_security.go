@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Privileged containers are allowed: Capstan runs as kube-apiserver with
@@ -23,14 +25,10 @@ func validateSecurityContext(sc *corev1.SecurityContext, hostUsers bool, p *fiel
 	}
 	var errs field.ErrorList
 	if sc.RunAsUser != nil {
-		for _, msg := range validation.IsValidUserID(*sc.RunAsUser) {
-			errs = append(errs, field.Invalid(p.Child("runAsUser"), *sc.RunAsUser, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("runAsUser"), *sc.RunAsUser, validation.IsValidUserID(*sc.RunAsUser))...)
 	}
 	if sc.RunAsGroup != nil {
-		for _, msg := range validation.IsValidGroupID(*sc.RunAsGroup) {
-			errs = append(errs, field.Invalid(p.Child("runAsGroup"), *sc.RunAsGroup, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("runAsGroup"), *sc.RunAsGroup, validation.IsValidGroupID(*sc.RunAsGroup))...)
 	}
 	if sc.ProcMount != nil {
 		switch *sc.ProcMount {
@@ -70,24 +68,16 @@ func validatePodSecurityContext(spec *corev1.PodSpec, p *field.Path) field.Error
 		return errs
 	}
 	if sc.FSGroup != nil {
-		for _, msg := range validation.IsValidGroupID(*sc.FSGroup) {
-			errs = append(errs, field.Invalid(p.Child("fsGroup"), *sc.FSGroup, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("fsGroup"), *sc.FSGroup, validation.IsValidGroupID(*sc.FSGroup))...)
 	}
 	if sc.RunAsUser != nil {
-		for _, msg := range validation.IsValidUserID(*sc.RunAsUser) {
-			errs = append(errs, field.Invalid(p.Child("runAsUser"), *sc.RunAsUser, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("runAsUser"), *sc.RunAsUser, validation.IsValidUserID(*sc.RunAsUser))...)
 	}
 	if sc.RunAsGroup != nil {
-		for _, msg := range validation.IsValidGroupID(*sc.RunAsGroup) {
-			errs = append(errs, field.Invalid(p.Child("runAsGroup"), *sc.RunAsGroup, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("runAsGroup"), *sc.RunAsGroup, validation.IsValidGroupID(*sc.RunAsGroup))...)
 	}
 	for i, gid := range sc.SupplementalGroups {
-		for _, msg := range validation.IsValidGroupID(gid) {
-			errs = append(errs, field.Invalid(p.Child("supplementalGroups").Index(i), gid, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("supplementalGroups").Index(i), gid, validation.IsValidGroupID(gid))...)
 	}
 	errs = append(errs, validateSysctls(spec, p.Child("sysctls"))...)
 	if sc.FSGroupChangePolicy != nil {
@@ -217,9 +207,7 @@ func validateWindowsOptions(w *corev1.WindowsSecurityContextOptions, p *field.Pa
 	}
 	var errs field.ErrorList
 	if w.GMSACredentialSpecName != nil {
-		for _, msg := range validation.IsDNS1123Subdomain(*w.GMSACredentialSpecName) {
-			errs = append(errs, field.Invalid(p.Child("gmsaCredentialSpecName"), w.GMSACredentialSpecName, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("gmsaCredentialSpecName"), w.GMSACredentialSpecName, validation.IsDNS1123Subdomain(*w.GMSACredentialSpecName))...)
 	}
 	if w.GMSACredentialSpec != nil {
 		if l := len(*w.GMSACredentialSpec); l == 0 {
@@ -391,9 +379,7 @@ func validateDNSConfig(c *corev1.PodDNSConfig, policy corev1.DNSPolicy, p *field
 			continue
 		}
 		s = strings.TrimSuffix(s, ".")
-		for _, msg := range validation.IsDNS1123SubdomainWithUnderscore(s) {
-			errs = append(errs, field.Invalid(p.Child("searches").Index(i), s, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("searches").Index(i), s, validation.IsDNS1123SubdomainWithUnderscore(s))...)
 	}
 	for i, o := range c.Options {
 		if o.Name == "" {
@@ -465,9 +451,7 @@ func validateNodeSelectorTerm(t corev1.NodeSelectorTerm, allowInvalidValues bool
 		errs = append(errs, metavalidation.ValidateLabelName(r.Key, rp.Child("key"))...)
 		if !allowInvalidValues {
 			for j, v := range r.Values {
-				for _, msg := range validation.IsValidLabelValue(v) {
-					errs = append(errs, field.Invalid(rp.Child("values").Index(j), v, msg))
-				}
+				errs = append(errs, validate.Invalid(rp.Child("values").Index(j), v, validation.IsValidLabelValue(v))...)
 			}
 		}
 	}
@@ -485,9 +469,7 @@ func validateNodeSelectorTerm(t corev1.NodeSelectorTerm, allowInvalidValues bool
 			errs = append(errs, field.Invalid(rp.Child("key"), r.Key, "not a valid field selector key"))
 		} else {
 			for j, v := range r.Values {
-				for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(v, false) {
-					errs = append(errs, field.Invalid(rp.Child("values").Index(j), v, msg))
-				}
+				errs = append(errs, validate.Invalid(rp.Child("values").Index(j), v, apimachineryvalidation.NameIsDNSSubdomain(v, false))...)
 			}
 		}
 	}
@@ -514,9 +496,7 @@ func validatePodAffinityTerm(t corev1.PodAffinityTerm, p *field.Path) field.Erro
 	errs := metavalidation.ValidateLabelSelector(t.LabelSelector, opts, p.Child("labelSelector"))
 	errs = append(errs, metavalidation.ValidateLabelSelector(t.NamespaceSelector, opts, p.Child("namespaceSelector"))...)
 	for _, ns := range t.Namespaces {
-		for _, msg := range apimachineryvalidation.ValidateNamespaceName(ns, false) {
-			errs = append(errs, field.Invalid(p.Child("namespace"), ns, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("namespace"), ns, apimachineryvalidation.ValidateNamespaceName(ns, false))...)
 	}
 	errs = append(errs, validateLabelKeys(p.Child("matchLabelKeys"), t.MatchLabelKeys, t.LabelSelector)...)
 	errs = append(errs, validateLabelKeys(p.Child("mismatchLabelKeys"), t.MismatchLabelKeys, t.LabelSelector)...)

@@ -13,6 +13,8 @@ import (
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // validateVolumes checks every volume and returns the valid ones by name.
@@ -276,9 +278,7 @@ var volumeTypes = []volumeType{
 			if ref.Name == "" {
 				errs = append(errs, field.Required(p.Child("nodePublishSecretRef", "name"), ""))
 			} else {
-				for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(ref.Name, false) {
-					errs = append(errs, field.Invalid(p.Child("name"), ref.Name, msg))
-				}
+				errs = append(errs, validate.Invalid(p.Child("name"), ref.Name, apimachineryvalidation.NameIsDNSSubdomain(ref.Name, false))...)
 			}
 		}
 		return errs

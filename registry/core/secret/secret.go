@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // MaxSize is the largest total size of a Secret's data (1 MiB).
@@ -79,9 +80,7 @@ func Validate(s *corev1.Secret) field.ErrorList {
 	data := field.NewPath("data")
 	size := 0
 	for k, v := range s.Data {
-		for _, msg := range validation.IsConfigMapKey(k) {
-			errs = append(errs, field.Invalid(data.Key(k), k, msg))
-		}
+		errs = append(errs, validate.Invalid(data.Key(k), k, validation.IsConfigMapKey(k))...)
 		size += len(v)
 	}
 	if size > MaxSize {
@@ -115,9 +114,7 @@ func Validate(s *corev1.Secret) field.ErrorList {
 		require(corev1.TLSCertKey, corev1.TLSPrivateKeyKey)
 	case corev1.SecretTypeOpaque, "":
 	default:
-		for _, msg := range validation.IsQualifiedName(string(s.Type)) {
-			errs = append(errs, field.Invalid(field.NewPath("type"), s.Type, msg))
-		}
+		errs = append(errs, validate.Invalid(field.NewPath("type"), s.Type, validation.IsQualifiedName(string(s.Type)))...)
 	}
 	return errs
 }

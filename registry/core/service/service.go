@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Resource describes services.
@@ -110,9 +111,7 @@ func Validate(svc *corev1.Service) field.ErrorList {
 		if name == "" {
 			errs = append(errs, field.Required(spec.Child("externalName"), ""))
 		} else {
-			for _, msg := range validation.IsDNS1123Subdomain(name) {
-				errs = append(errs, field.Invalid(spec.Child("externalName"), svc.Spec.ExternalName, msg))
-			}
+			errs = append(errs, validate.Invalid(spec.Child("externalName"), svc.Spec.ExternalName, validation.IsDNS1123Subdomain(name))...)
 		}
 	case "":
 		errs = append(errs, field.Required(spec.Child("type"), ""))
@@ -138,17 +137,13 @@ func Validate(svc *corev1.Service) field.ErrorList {
 			errs = append(errs, field.Required(pp.Child("name"), ""))
 		}
 		if p.Name != "" {
-			for _, msg := range validation.IsDNS1123Label(p.Name) {
-				errs = append(errs, field.Invalid(pp.Child("name"), p.Name, msg))
-			}
+			errs = append(errs, validate.Invalid(pp.Child("name"), p.Name, validation.IsDNS1123Label(p.Name))...)
 			if names.Has(p.Name) {
 				errs = append(errs, field.Duplicate(pp.Child("name"), p.Name))
 			}
 			names.Insert(p.Name)
 		}
-		for _, msg := range validation.IsValidPortNum(int(p.Port)) {
-			errs = append(errs, field.Invalid(pp.Child("port"), p.Port, msg))
-		}
+		errs = append(errs, validate.Invalid(pp.Child("port"), p.Port, validation.IsValidPortNum(int(p.Port)))...)
 		if !sets.New(protocols...).Has(string(p.Protocol)) {
 			errs = append(errs, field.NotSupported(pp.Child("protocol"), p.Protocol, protocols))
 		}
@@ -158,21 +153,15 @@ func Validate(svc *corev1.Service) field.ErrorList {
 		}
 		seen[k] = true
 		if p.TargetPort.Type == 0 && p.TargetPort.IntVal != 0 {
-			for _, msg := range validation.IsValidPortNum(int(p.TargetPort.IntVal)) {
-				errs = append(errs, field.Invalid(pp.Child("targetPort"), p.TargetPort.IntVal, msg))
-			}
+			errs = append(errs, validate.Invalid(pp.Child("targetPort"), p.TargetPort.IntVal, validation.IsValidPortNum(int(p.TargetPort.IntVal)))...)
 		} else if p.TargetPort.Type == 1 {
-			for _, msg := range validation.IsValidPortName(p.TargetPort.StrVal) {
-				errs = append(errs, field.Invalid(pp.Child("targetPort"), p.TargetPort.StrVal, msg))
-			}
+			errs = append(errs, validate.Invalid(pp.Child("targetPort"), p.TargetPort.StrVal, validation.IsValidPortName(p.TargetPort.StrVal))...)
 		}
 		if p.NodePort != 0 {
 			if svc.Spec.Type == corev1.ServiceTypeClusterIP || svc.Spec.Type == corev1.ServiceTypeExternalName {
 				errs = append(errs, field.Forbidden(pp.Child("nodePort"), "may not be used when `type` is '"+string(svc.Spec.Type)+"'"))
 			}
-			for _, msg := range validation.IsValidPortNum(int(p.NodePort)) {
-				errs = append(errs, field.Invalid(pp.Child("nodePort"), p.NodePort, msg))
-			}
+			errs = append(errs, validate.Invalid(pp.Child("nodePort"), p.NodePort, validation.IsValidPortNum(int(p.NodePort)))...)
 			nk := portKey{p.NodePort, p.Protocol}
 			if nodePorts[nk] {
 				errs = append(errs, field.Duplicate(pp.Child("nodePort"), p.NodePort))
@@ -180,18 +169,12 @@ func Validate(svc *corev1.Service) field.ErrorList {
 			nodePorts[nk] = true
 		}
 		if p.AppProtocol != nil {
-			for _, msg := range validation.IsQualifiedName(*p.AppProtocol) {
-				errs = append(errs, field.Invalid(pp.Child("appProtocol"), *p.AppProtocol, msg))
-			}
+			errs = append(errs, validate.Invalid(pp.Child("appProtocol"), *p.AppProtocol, validation.IsQualifiedName(*p.AppProtocol))...)
 		}
 	}
 	for k, v := range svc.Spec.Selector {
-		for _, msg := range validation.IsQualifiedName(k) {
-			errs = append(errs, field.Invalid(spec.Child("selector"), k, msg))
-		}
-		for _, msg := range validation.IsValidLabelValue(v) {
-			errs = append(errs, field.Invalid(spec.Child("selector"), v, msg))
-		}
+		errs = append(errs, validate.Invalid(spec.Child("selector"), k, validation.IsQualifiedName(k))...)
+		errs = append(errs, validate.Invalid(spec.Child("selector"), v, validation.IsValidLabelValue(v))...)
 	}
 	switch svc.Spec.SessionAffinity {
 	case corev1.ServiceAffinityNone, corev1.ServiceAffinityClientIP:

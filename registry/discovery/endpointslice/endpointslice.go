@@ -21,6 +21,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Limits upstream enforces on one slice.
@@ -152,9 +153,7 @@ func validateEndpoints(eps []discoveryv1.Endpoint, t discoveryv1.AddressType, p 
 			errs = append(errs, validateAddress(a, t, ap.Index(j))...)
 		}
 		if ep.NodeName != nil {
-			for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(*ep.NodeName, false) {
-				errs = append(errs, field.Invalid(ip.Child("nodeName"), *ep.NodeName, msg))
-			}
+			errs = append(errs, validate.Invalid(ip.Child("nodeName"), *ep.NodeName, apimachineryvalidation.NameIsDNSSubdomain(*ep.NodeName, false))...)
 		}
 		tp := ip.Child("deprecatedTopology")
 		if len(ep.DeprecatedTopology) > MaxTopologyLabels {
@@ -162,9 +161,7 @@ func validateEndpoints(eps []discoveryv1.Endpoint, t discoveryv1.AddressType, p 
 		}
 		errs = append(errs, metav1validation.ValidateLabels(ep.DeprecatedTopology, tp)...)
 		if ep.Hostname != nil {
-			for _, msg := range validation.IsDNS1123Label(*ep.Hostname) {
-				errs = append(errs, field.Invalid(ip.Child("hostname"), *ep.Hostname, msg))
-			}
+			errs = append(errs, validate.Invalid(ip.Child("hostname"), *ep.Hostname, validation.IsDNS1123Label(*ep.Hostname))...)
 		}
 		if ep.Hints != nil {
 			errs = append(errs, validateHints(ep.Hints, ip.Child("hints"))...)
@@ -233,9 +230,7 @@ func validatePorts(ports []discoveryv1.EndpointPort, p *field.Path) field.ErrorL
 			name = *port.Name
 		}
 		if name != "" {
-			for _, msg := range validation.IsDNS1123Label(name) {
-				errs = append(errs, field.Invalid(ip.Child("name"), name, msg))
-			}
+			errs = append(errs, validate.Invalid(ip.Child("name"), name, validation.IsDNS1123Label(name))...)
 		}
 		if names[name] {
 			errs = append(errs, field.Duplicate(ip.Child("name"), name))
@@ -248,9 +243,7 @@ func validatePorts(ports []discoveryv1.EndpointPort, p *field.Path) field.ErrorL
 			errs = append(errs, field.NotSupported(ip.Child("protocol"), *port.Protocol, protocols))
 		}
 		if port.AppProtocol != nil {
-			for _, msg := range validation.IsQualifiedName(*port.AppProtocol) {
-				errs = append(errs, field.Invalid(ip.Child("appProtocol"), *port.AppProtocol, msg))
-			}
+			errs = append(errs, validate.Invalid(ip.Child("appProtocol"), *port.AppProtocol, validation.IsQualifiedName(*port.AppProtocol))...)
 		}
 	}
 	return errs
@@ -269,9 +262,7 @@ func validateHints(h *discoveryv1.EndpointHints, p *field.Path) field.ErrorList 
 			errs = append(errs, field.Duplicate(np, z.Name))
 		}
 		zones[z.Name] = true
-		for _, msg := range validation.IsValidLabelValue(z.Name) {
-			errs = append(errs, field.Invalid(np, z.Name, msg))
-		}
+		errs = append(errs, validate.Invalid(np, z.Name, validation.IsValidLabelValue(z.Name))...)
 	}
 	np := p.Child("forNodes")
 	if len(h.ForNodes) > MaxHints {
@@ -284,9 +275,7 @@ func validateHints(h *discoveryv1.EndpointHints, p *field.Path) field.ErrorList 
 			errs = append(errs, field.Duplicate(fp, n.Name))
 		}
 		nodes[n.Name] = true
-		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(n.Name, false) {
-			errs = append(errs, field.Invalid(fp, n.Name, msg))
-		}
+		errs = append(errs, validate.Invalid(fp, n.Name, apimachineryvalidation.NameIsDNSSubdomain(n.Name, false))...)
 	}
 	return errs
 }

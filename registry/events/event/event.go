@@ -27,6 +27,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // TTL is how long an Event stays in etcd after its last write
@@ -173,9 +174,7 @@ func validateLegacy(e *corev1.Event, core bool) field.ErrorList {
 		if e.ReportingController == "" {
 			errs = append(errs, field.Required(field.NewPath(controller), ""))
 		}
-		for _, msg := range validation.IsQualifiedName(e.ReportingController) {
-			errs = append(errs, field.Invalid(field.NewPath(controller), e.ReportingController, msg))
-		}
+		errs = append(errs, validate.Invalid(field.NewPath(controller), e.ReportingController, validation.IsQualifiedName(e.ReportingController))...)
 		if e.ReportingInstance == "" {
 			errs = append(errs, field.Required(field.NewPath("reportingInstance"), ""))
 		}
@@ -190,9 +189,7 @@ func validateLegacy(e *corev1.Event, core bool) field.ErrorList {
 		errs = append(errs, tooLong(e.Reason, ReasonLengthLimit, field.NewPath("reason"))...)
 		errs = append(errs, tooLong(e.Message, NoteLengthLimit, field.NewPath("message"))...)
 	}
-	for _, msg := range validation.IsDNS1123Subdomain(e.Namespace) {
-		errs = append(errs, field.Invalid(field.NewPath("namespace"), e.Namespace, msg))
-	}
+	errs = append(errs, validate.Invalid(field.NewPath("namespace"), e.Namespace, validation.IsDNS1123Subdomain(e.Namespace))...)
 	return errs
 }
 

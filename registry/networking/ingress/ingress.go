@@ -20,6 +20,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // ClassAnnotation is the deprecated way of naming an Ingress's class.
@@ -127,9 +128,7 @@ func ValidateSpec(spec *networkingv1.IngressSpec, opts Options, p *field.Path) f
 			if strings.Contains(r.Host, "*") {
 				msgs, wildcard = validation.IsWildcardDNS1123Subdomain(r.Host), true
 			}
-			for _, msg := range msgs {
-				errs = append(errs, field.Invalid(rp.Child("host"), r.Host, msg))
-			}
+			errs = append(errs, validate.Invalid(rp.Child("host"), r.Host, msgs)...)
 		}
 		if !wildcard || !opts.AllowInvalidWildcardHostRule {
 			errs = append(errs, validateRuleValue(&r.IngressRuleValue, rp, opts)...)
@@ -142,20 +141,14 @@ func ValidateSpec(spec *networkingv1.IngressSpec, opts Options, p *field.Path) f
 			if strings.Contains(host, "*") {
 				msgs = validation.IsWildcardDNS1123Subdomain(host)
 			}
-			for _, msg := range msgs {
-				errs = append(errs, field.Invalid(tp.Child("hosts").Index(j), host, msg))
-			}
+			errs = append(errs, validate.Invalid(tp.Child("hosts").Index(j), host, msgs)...)
 		}
 		if !opts.AllowInvalidSecretName {
-			for _, msg := range secretName(tls.SecretName) {
-				errs = append(errs, field.Invalid(tp.Child("secretName"), tls.SecretName, msg))
-			}
+			errs = append(errs, validate.Invalid(tp.Child("secretName"), tls.SecretName, secretName(tls.SecretName))...)
 		}
 	}
 	if spec.IngressClassName != nil {
-		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(*spec.IngressClassName, false) {
-			errs = append(errs, field.Invalid(p.Child("ingressClassName"), *spec.IngressClassName, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("ingressClassName"), *spec.IngressClassName, apimachineryvalidation.NameIsDNSSubdomain(*spec.IngressClassName, false))...)
 	}
 	return errs
 }
@@ -227,22 +220,16 @@ func validateBackend(b *networkingv1.IngressBackend, p *field.Path) field.ErrorL
 		if b.Service.Name == "" {
 			errs = append(errs, field.Required(p.Child("service", "name"), ""))
 		} else {
-			for _, msg := range apimachineryvalidation.NameIsDNS1035Label(b.Service.Name, false) {
-				errs = append(errs, field.Invalid(p.Child("service", "name"), b.Service.Name, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("service", "name"), b.Service.Name, apimachineryvalidation.NameIsDNS1035Label(b.Service.Name, false))...)
 		}
 		port := b.Service.Port
 		switch {
 		case port.Name != "" && port.Number != 0:
 			errs = append(errs, field.Invalid(p, "", "cannot set both port name & port number"))
 		case port.Name != "":
-			for _, msg := range validation.IsValidPortName(port.Name) {
-				errs = append(errs, field.Invalid(p.Child("service", "port", "name"), port.Name, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("service", "port", "name"), port.Name, validation.IsValidPortName(port.Name))...)
 		case port.Number != 0:
-			for _, msg := range validation.IsValidPortNum(int(port.Number)) {
-				errs = append(errs, field.Invalid(p.Child("service", "port", "number"), port.Number, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("service", "port", "number"), port.Number, validation.IsValidPortNum(int(port.Number)))...)
 		default:
 			errs = append(errs, field.Required(p, "port name or number is required"))
 		}
@@ -259,23 +246,17 @@ func ValidateTypedLocalObjectReference(ref *corev1.TypedLocalObjectReference, p 
 	}
 	var errs field.ErrorList
 	if ref.APIGroup != nil {
-		for _, msg := range validation.IsDNS1123Subdomain(*ref.APIGroup) {
-			errs = append(errs, field.Invalid(p.Child("apiGroup"), *ref.APIGroup, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("apiGroup"), *ref.APIGroup, validation.IsDNS1123Subdomain(*ref.APIGroup))...)
 	}
 	if ref.Kind == "" {
 		errs = append(errs, field.Required(p.Child("kind"), "kind is required"))
 	} else {
-		for _, msg := range path.IsValidPathSegmentName(ref.Kind) {
-			errs = append(errs, field.Invalid(p.Child("kind"), ref.Kind, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("kind"), ref.Kind, path.IsValidPathSegmentName(ref.Kind))...)
 	}
 	if ref.Name == "" {
 		errs = append(errs, field.Required(p.Child("name"), "name is required"))
 	} else {
-		for _, msg := range path.IsValidPathSegmentName(ref.Name) {
-			errs = append(errs, field.Invalid(p.Child("name"), ref.Name, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("name"), ref.Name, path.IsValidPathSegmentName(ref.Name))...)
 	}
 	return errs
 }
@@ -289,9 +270,7 @@ func ValidateLoadBalancerStatus(s *networkingv1.IngressLoadBalancerStatus, p *fi
 			errs = append(errs, validation.IsValidIPForLegacyField(ip.Child("ip"), ing.IP, false, nil)...)
 		}
 		if ing.Hostname != "" {
-			for _, msg := range validation.IsDNS1123Subdomain(ing.Hostname) {
-				errs = append(errs, field.Invalid(ip.Child("hostname"), ing.Hostname, msg))
-			}
+			errs = append(errs, validate.Invalid(ip.Child("hostname"), ing.Hostname, validation.IsDNS1123Subdomain(ing.Hostname))...)
 			if netutils.ParseIPSloppy(ing.Hostname) != nil {
 				errs = append(errs, field.Invalid(ip.Child("hostname"), ing.Hostname, "must be a DNS name, not an IP address"))
 			}

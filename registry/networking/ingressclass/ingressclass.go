@@ -16,6 +16,7 @@ import (
 
 	"github.com/capstan-dev/capstan/registry/networking/ingress"
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // MaxControllerLength is the longest spec.controller upstream accepts.
@@ -83,9 +84,7 @@ func ValidateSpec(spec *networkingv1.IngressClassSpec, p *field.Path) field.Erro
 		if params.Namespace == nil {
 			errs = append(errs, field.Required(pp.Child("namespace"), "`parameters.scope` is set to 'Namespace'"))
 		} else {
-			for _, msg := range apimachineryvalidation.ValidateNamespaceName(*params.Namespace, false) {
-				errs = append(errs, field.Invalid(pp.Child("namespace"), *params.Namespace, msg))
-			}
+			errs = append(errs, validate.Invalid(pp.Child("namespace"), *params.Namespace, apimachineryvalidation.ValidateNamespaceName(*params.Namespace, false))...)
 		}
 	case networkingv1.IngressClassParametersReferenceScopeCluster:
 		if params.Namespace != nil {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Resource describes ipaddresses.
@@ -65,9 +66,7 @@ func Validate(ip *networkingv1.IPAddress) field.ErrorList {
 	}
 	// The core group of Services is "", so an empty group is allowed.
 	if ref.Group != "" {
-		for _, msg := range validation.IsDNS1123Subdomain(ref.Group) {
-			errs = append(errs, field.Invalid(p.Child("group"), ref.Group, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("group"), ref.Group, validation.IsDNS1123Subdomain(ref.Group))...)
 	}
 	errs = append(errs, pathSegment(ref.Resource, true, p.Child("resource"))...)
 	errs = append(errs, pathSegment(ref.Name, true, p.Child("name"))...)
@@ -83,9 +82,7 @@ func pathSegment(v string, required bool, p *field.Path) field.ErrorList {
 		return nil
 	}
 	var errs field.ErrorList
-	for _, msg := range path.IsValidPathSegmentName(v) {
-		errs = append(errs, field.Invalid(p, v, msg))
-	}
+	errs = append(errs, validate.Invalid(p, v, path.IsValidPathSegmentName(v))...)
 	return errs
 }
 

@@ -17,6 +17,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Resource describes networkpolicies.
@@ -100,24 +101,18 @@ func validatePort(port *networkingv1.NetworkPolicyPort, p *field.Path) field.Err
 			errs = append(errs, field.Invalid(p.Child("endPort"), *port.EndPort, "may not be specified when `port` is not specified"))
 		}
 	case port.Port.Type == intstr.Int:
-		for _, msg := range validation.IsValidPortNum(int(port.Port.IntVal)) {
-			errs = append(errs, field.Invalid(p.Child("port"), port.Port.IntVal, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("port"), port.Port.IntVal, validation.IsValidPortNum(int(port.Port.IntVal)))...)
 		if port.EndPort != nil {
 			if *port.EndPort < port.Port.IntVal {
 				errs = append(errs, field.Invalid(p.Child("endPort"), port.Port.IntVal, "must be greater than or equal to `port`"))
 			}
-			for _, msg := range validation.IsValidPortNum(int(*port.EndPort)) {
-				errs = append(errs, field.Invalid(p.Child("endPort"), *port.EndPort, msg))
-			}
+			errs = append(errs, validate.Invalid(p.Child("endPort"), *port.EndPort, validation.IsValidPortNum(int(*port.EndPort)))...)
 		}
 	default:
 		if port.EndPort != nil {
 			errs = append(errs, field.Invalid(p.Child("endPort"), *port.EndPort, "may not be specified when `port` is non-numeric"))
 		}
-		for _, msg := range validation.IsValidPortName(port.Port.StrVal) {
-			errs = append(errs, field.Invalid(p.Child("port"), port.Port.StrVal, msg))
-		}
+		errs = append(errs, validate.Invalid(p.Child("port"), port.Port.StrVal, validation.IsValidPortName(port.Port.StrVal))...)
 	}
 	return errs
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/capstan-dev/capstan/registry/storage/storageclass"
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 var no = false
@@ -56,9 +57,7 @@ func init() { utilruntime.Must(Resource.RegisterFieldLabels("v1")) }
 // Validate checks the handler (a DNS label), the overhead and the scheduling constraints.
 func Validate(rc *nodev1.RuntimeClass) field.ErrorList {
 	var errs field.ErrorList
-	for _, msg := range apimachineryvalidation.NameIsDNSLabel(rc.Handler, false) {
-		errs = append(errs, field.Invalid(field.NewPath("handler"), rc.Handler, msg))
-	}
+	errs = append(errs, validate.Invalid(field.NewPath("handler"), rc.Handler, apimachineryvalidation.NameIsDNSLabel(rc.Handler, false))...)
 	if rc.Overhead != nil {
 		// Upstream checks the overhead as a container's limits, and reports it so.
 		errs = append(errs, validateLimits(rc.Overhead.PodFixed, field.NewPath("overhead", "limits"))...)
@@ -83,9 +82,7 @@ func validateLimits(limits corev1.ResourceList, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for name, q := range limits {
 		kp := p.Key(string(name))
-		for _, msg := range validation.IsQualifiedName(string(name)) {
-			errs = append(errs, field.Invalid(kp, name, msg))
-		}
+		errs = append(errs, validate.Invalid(kp, name, validation.IsQualifiedName(string(name)))...)
 		native := !strings.Contains(string(name), "/") || strings.Contains(string(name), corev1.ResourceDefaultNamespacePrefix)
 		if !strings.Contains(string(name), "/") {
 			if !isStandardContainerResource(name) {

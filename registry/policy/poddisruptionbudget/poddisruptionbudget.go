@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 var no = false
@@ -99,9 +100,7 @@ func validateIntOrPercent(v intstr.IntOrString, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	switch v.Type {
 	case intstr.String:
-		for _, msg := range validation.IsValidPercent(v.StrVal) {
-			errs = append(errs, field.Invalid(p, v, msg))
-		}
+		errs = append(errs, validate.Invalid(p, v, validation.IsValidPercent(v.StrVal))...)
 		if n, err := strconv.Atoi(strings.TrimSuffix(v.StrVal, "%")); err == nil && strings.HasSuffix(v.StrVal, "%") && n > 100 {
 			errs = append(errs, field.Invalid(p, v, "must not be greater than 100%"))
 		}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 var no = false
@@ -88,9 +89,7 @@ func ValidateDriverName(name string, p *field.Path) field.ErrorList {
 	if len(name) > 63 {
 		errs = append(errs, field.TooLong(p, name, 63))
 	}
-	for _, msg := range validation.IsDNS1123Subdomain(strings.ToLower(name)) {
-		errs = append(errs, field.Invalid(p, name, msg))
-	}
+	errs = append(errs, validate.Invalid(p, name, validation.IsDNS1123Subdomain(strings.ToLower(name)))...)
 	return errs
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/capstan-dev/capstan/registry/storage/csidriver"
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Limits on CSINode contents.
@@ -96,9 +97,7 @@ func ValidateSpec(spec *storagev1.CSINodeSpec, p *field.Path) field.ErrorList {
 				errs = append(errs, field.Duplicate(dp, k))
 			}
 			keys[k] = true
-			for _, msg := range validation.IsQualifiedName(k) {
-				errs = append(errs, field.Invalid(dp, k, msg))
-			}
+			errs = append(errs, validate.Invalid(dp, k, validation.IsQualifiedName(k))...)
 		}
 	}
 	return errs

@@ -18,6 +18,7 @@ import (
 
 	"github.com/capstan-dev/capstan/registry/storage/storageclass"
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 var no = false
@@ -70,9 +71,7 @@ func init() { utilruntime.Must(Resource.RegisterFieldLabels("v1")) }
 func Validate(c *storagev1.CSIStorageCapacity, allowInvalidLabelValue bool) field.ErrorList {
 	opts := metav1validation.LabelSelectorValidationOptions{AllowInvalidLabelValueInSelector: allowInvalidLabelValue}
 	errs := metav1validation.ValidateLabelSelector(c.NodeTopology, opts, field.NewPath("nodeTopology"))
-	for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(c.StorageClassName, false) {
-		errs = append(errs, field.Invalid(field.NewPath("storageClassName"), c.StorageClassName, msg))
-	}
+	errs = append(errs, validate.Invalid(field.NewPath("storageClassName"), c.StorageClassName, apimachineryvalidation.NameIsDNSSubdomain(c.StorageClassName, false))...)
 	if c.Capacity != nil && c.Capacity.Sign() < 0 {
 		errs = append(errs, field.Invalid(field.NewPath("capacity"), c.Capacity.String(), apimachineryvalidation.IsNegativeErrorMsg))
 	}

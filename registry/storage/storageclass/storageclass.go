@@ -23,6 +23,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Annotations that make a class the default one.
@@ -127,9 +128,7 @@ func ValidateProvisioner(provisioner string, p *field.Path) field.ErrorList {
 		return field.ErrorList{field.Required(p, provisioner)}
 	}
 	var errs field.ErrorList
-	for _, msg := range validation.IsQualifiedName(strings.ToLower(provisioner)) {
-		errs = append(errs, field.Invalid(p, strings.ToLower(provisioner), msg))
-	}
+	errs = append(errs, validate.Invalid(p, strings.ToLower(provisioner), validation.IsQualifiedName(strings.ToLower(provisioner)))...)
 	return errs
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/capstan-dev/capstan/registry/storage/csidriver"
 	"github.com/capstan-dev/capstan/registry/store"
+	"github.com/capstan-dev/capstan/registry/validate"
 )
 
 // Limits on the status an attacher reports.
@@ -90,17 +91,13 @@ func ValidateSpec(spec *storagev1.VolumeAttachmentSpec, p *field.Path) field.Err
 	case src.PersistentVolumeName != nil && *src.PersistentVolumeName == "":
 		errs = append(errs, field.Required(sp.Child("persistentVolumeName"), "must specify non empty persistentVolumeName"))
 	}
-	for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(spec.NodeName, false) {
-		errs = append(errs, field.Invalid(p.Child("nodeName"), spec.NodeName, msg))
-	}
+	errs = append(errs, validate.Invalid(p.Child("nodeName"), spec.NodeName, apimachineryvalidation.NameIsDNSSubdomain(spec.NodeName, false))...)
 	// The checks v1 added on top.
 	if spec.Attacher != "" {
 		errs = append(errs, csidriver.ValidateDriverName(spec.Attacher, p.Child("attacher"))...)
 	}
 	if pv := src.PersistentVolumeName; pv != nil && *pv != "" {
-		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(*pv, false) {
-			errs = append(errs, field.Invalid(sp.Child("persistentVolumeName"), *pv, msg))
-		}
+		errs = append(errs, validate.Invalid(sp.Child("persistentVolumeName"), *pv, apimachineryvalidation.NameIsDNSSubdomain(*pv, false))...)
 	}
 	return errs
 }
