@@ -64,10 +64,8 @@ var storagePrefixes = map[schema.GroupResource]string{
 	{Resource: "endpoints"}:                                  "services/endpoints",
 	{Resource: "nodes"}:                                      "minions",
 	{Resource: "services"}:                                   "services/specs",
-	{Group: "extensions", Resource: "ingresses"}:             "ingress",
 	{Group: "networking.k8s.io", Resource: "ingresses"}:      "ingress",
 	{Group: "networking.k8s.io", Resource: "ingressclasses"}: "ingressclasses",
-	{Group: "policy", Resource: "podsecuritypolicies"}:       "podsecuritypolicy",
 }
 
 func newSharedConfig(o *Options, layout pki.Layout, etcdServers []string) (*sharedConfig, error) {

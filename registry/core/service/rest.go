@@ -120,11 +120,12 @@ func dryRun(opts []string) bool { return len(opts) > 0 }
 
 func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	svc := obj.(*corev1.Service)
-	// Validate first so that an invalid service reserves nothing.
-	if errs := Validate(svc); len(errs) > 0 {
+	// Run the strategy's validation (metadata and spec) first, so that an
+	// invalid service reserves nothing; the store validates again after allocation.
+	if errs := r.Store.CreateStrategy.Validate(ctx, svc); len(errs) > 0 {
 		return nil, invalid(svc.Name, errs)
 	}
-	reserved, err := r.ips.allocateAfterNameCheck(ctx, r, svc, dryRun(options.DryRun))
+	reserved, err := r.allocateIPs(ctx, svc, dryRun(options.DryRun))
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +146,6 @@ func (r *REST) releaseIfReal(ctx context.Context, ips []string, dry []string) {
 	if !dryRun(dry) {
 		r.ips.release(ctx, ips)
 	}
-}
-
-// allocateAfterNameCheck rejects an invalid name before reserving addresses for it.
-func (a *ipAllocator) allocateAfterNameCheck(ctx context.Context, r *REST, svc *corev1.Service, dry bool) ([]string, error) {
-	if errs := Resource.NameFunc(svc.Name, false); svc.Name != "" && len(errs) > 0 {
-		return nil, invalid(svc.Name, field.ErrorList{field.Invalid(field.NewPath("metadata", "name"), svc.Name, errs[0])})
-	}
-	return r.allocateIPs(ctx, svc, dry)
 }
 
 func (r *REST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
