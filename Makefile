@@ -9,7 +9,7 @@ DATA_DIR ?= capstan-data
 # Packages run by `make test`; the slow end-to-end suite runs after the rest.
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build run test unit e2e verify verify-codegen update-codegen vet fmt clean
+.PHONY: all build run test unit e2e verify verify-codegen update-codegen vet fmt clean node-deps images
 
 all: build
 
@@ -17,11 +17,22 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/capstan ./cmd/capstan
 
 # A single-node cluster on this machine: the control plane (embedded etcd,
-# API server chain) writing $(DATA_DIR)/admin.kubeconfig.
+# API server chain) writing $(DATA_DIR)/admin.kubeconfig, and, as root with
+# containerd installed, a local node agent on a private containerd.
 run: build
-	./$(BIN)/capstan server --data-dir $(DATA_DIR)
+	-./hack/install-node-deps.sh
+	-$(MAKE) images
+	./$(BIN)/capstan server --data-dir $(DATA_DIR) --local-agent-image-archive-dir $(BIN)/images
 
-test: verify unit e2e
+# containerd, runc, CNI plugins, iptables, busybox-static (apt-get, as root).
+node-deps:
+	./hack/install-node-deps.sh
+
+# The pause and busybox image archives a node imports without a registry.
+images:
+	$(GO) run ./hack/node-images -out $(BIN)/images
+
+test: verify node-deps unit e2e
 
 verify: vet verify-codegen fmt
 

@@ -115,6 +115,7 @@ func newSharedConfig(o *Options, layout pki.Layout, etcdServers []string) (*shar
 	gc.Authorization.Authorizer, err = authzunion.New(
 		authzunion.NamedAuthorizer{AuthorizerName: "privileged-groups", Authorizer: authorizerfactory.NewPrivilegedGroups(user.SystemPrivilegedGroup)},
 		authzunion.NamedAuthorizer{AuthorizerName: "public-info", Authorizer: public},
+		authzunion.NamedAuthorizer{AuthorizerName: "node", Authorizer: nodeAuthorizer{}},
 	)
 	if err != nil {
 		return nil, err

@@ -318,3 +318,35 @@ func TreeFiles(root, prefix string) ([]File, error) {
 	})
 	return files, err
 }
+
+// ArchiveImageName reads the image name an archive written by WriteArchive
+// carries ("" when it has none).
+func ArchiveImageName(archive string) (string, error) {
+	f, err := os.Open(archive)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return "", fmt.Errorf("%s: no index.json: %w", archive, err)
+		}
+		if h.Name != "index.json" {
+			continue
+		}
+		var idx struct {
+			Manifests []descriptor `json:"manifests"`
+		}
+		if err := json.NewDecoder(tr).Decode(&idx); err != nil {
+			return "", fmt.Errorf("%s: %w", archive, err)
+		}
+		for _, m := range idx.Manifests {
+			if n := m.Annotations["io.containerd.image.name"]; n != "" {
+				return n, nil
+			}
+		}
+		return "", nil
+	}
+}

@@ -31,8 +31,10 @@ type Connector struct {
 	AddressTypes []corev1.NodeAddressType
 }
 
-// DefaultAddressTypes is upstream's default --kubelet-preferred-address-types.
-var DefaultAddressTypes = []corev1.NodeAddressType{corev1.NodeHostName, corev1.NodeInternalDNS, corev1.NodeInternalIP, corev1.NodeExternalDNS, corev1.NodeExternalIP}
+// DefaultAddressTypes is the order kubeadm configures as
+// --kubelet-preferred-address-types: an agent's InternalIP first, since node
+// names need not resolve (upstream's bare default puts Hostname first).
+var DefaultAddressTypes = []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeInternalDNS, corev1.NodeHostName, corev1.NodeExternalDNS, corev1.NodeExternalIP}
 
 // Location returns the agent's base URL on node.
 func (c *Connector) Location(ctx context.Context, node string) (*url.URL, error) {

@@ -23,9 +23,11 @@ type Server struct {
 	Config     *rest.Config
 	Kubeconfig string
 	DataDir    string
-	cancel     context.CancelFunc
-	srv        *apiserver.Server
-	stopped    bool
+	// URL is the server's address, for node agents.
+	URL     string
+	cancel  context.CancelFunc
+	srv     *apiserver.Server
+	stopped bool
 }
 
 // StartTimeout bounds how long a server may take to become ready.
@@ -61,7 +63,7 @@ func StartWith(t testing.TB, dataDir string, adjust func(*apiserver.Options)) *S
 		cancel()
 		t.Fatalf("starting server: %v", err)
 	}
-	s := &Server{Kubeconfig: srv.Kubeconfig, DataDir: dataDir, cancel: cancel, srv: srv}
+	s := &Server{Kubeconfig: srv.Kubeconfig, DataDir: dataDir, URL: srv.URL, cancel: cancel, srv: srv}
 	t.Cleanup(s.Stop)
 	cfg, err := srv.AdminConfig()
 	if err != nil {
