@@ -58,6 +58,11 @@ e2e: build
 clean:
 	rm -rf $(BIN)
 
+# Benchmarks (not part of `make test`): pod startup latency on one node.
+.PHONY: bench
+bench: node-deps
+	$(GO) test -tags bench -count=1 -timeout 20m -run TestPodStartupLatency -v ./test/node/ 2>&1 | grep -E '^\||^(ok|FAIL|---)'
+
 # The upstream [Conformance] suite against a local cluster (not part of `make test`).
 # FOCUS= and SKIP= narrow the run.
 .PHONY: conformance

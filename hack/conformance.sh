@@ -5,8 +5,7 @@
 #   SKIP=regex    leave out tests whose name matches (ginkgo --skip)
 # conformance/passing.txt lists the tests known to pass; one of them failing
 # is reported as a regression.
-# Until `capstan agent` exists, the cluster's nodes are placeholder Node
-# objects: tests that need running pods fail, and the report says so.
+#   NODES=n       number of agents (default 2)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 conf=$root/conformance
@@ -21,15 +20,36 @@ make -C "$root" build >/dev/null
   && go build -o "$bin/report" ./cmd/report)
 list=$(cd "$conf" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/test/conformance/testdata/conformance.yaml
 
+echo "== building the offline test images"
+"$root/hack/install-node-deps.sh"
+(cd "$root" && go run ./hack/node-images -out "$root/bin/images" >/dev/null)
+"$root/hack/conformance-images.sh" >/dev/null
+images=$(mktemp -d)
+ln -s "$root"/bin/images/*.tar "$conf"/images/out/*.tar "$images"/ 2>/dev/null || true
+
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$root/bin/capstan" server --data-dir "$work/data" --bind-address 127.0.0.1 --secure-port "$port" >"$work/server.log" 2>&1 &
+"$root/bin/capstan" server --data-dir "$work/data" --bind-address 127.0.0.1 --secure-port "$port" --local-agent=false >"$work/server.log" 2>&1 &
 pid=$!
+pids=("$pid")
+nodes=${NODES:-2}
 cleanup() {
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -rf "$work"
+  # Pods first (their containers, mounts and network), then the agents,
+  # their containerds and the server, each by PID.
+  if [ -f "$work/data/admin.kubeconfig" ]; then
+    "$bin/kubectl" --kubeconfig "$work/data/admin.kubeconfig" delete pods --all-namespaces --all --grace-period=1 --wait=true --timeout=120s >/dev/null 2>&1 || true
+  fi
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[$i]}" 2>/dev/null || true; done
+  for i in $(seq 1 "$nodes"); do
+    [ -f "$work/node$i/containerd/containerd.pid" ] && kill -TERM "$(cat "$work/node$i/containerd/containerd.pid")" 2>/dev/null || true
+  done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  for i in $(seq 1 "$nodes"); do ip link del "capc$i" 2>/dev/null || true; done
+  grep " $work/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$work" "$images"
 }
 trap cleanup EXIT
 export KUBECONFIG=$work/data/admin.kubeconfig
@@ -41,21 +61,20 @@ for _ in $(seq 1 120); do
 done
 kubectl get --raw /readyz >/dev/null
 
-nodes=2
-note="Cluster: one capstan server; $nodes placeholder nodes (Node objects marked Ready, no node agent yet: pods do not run)."
-for i in $(seq 1 $nodes); do
-  kubectl apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Node
-metadata:
-  name: placeholder-$i
-  labels: {kubernetes.io/hostname: placeholder-$i, kubernetes.io/os: linux, capstan.dev/placeholder: "true"}
-YAML
-  kubectl patch node "placeholder-$i" --subresource=status --type=merge -p "{\"status\":{
-    \"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Placeholder\",\"message\":\"no node agent; stands in for the suite's node checks\"}],
-    \"addresses\":[{\"type\":\"InternalIP\",\"address\":\"127.0.0.1\"}],
-    \"capacity\":{\"cpu\":\"2\",\"memory\":\"4Gi\",\"pods\":\"110\"},\"allocatable\":{\"cpu\":\"2\",\"memory\":\"4Gi\",\"pods\":\"110\"}}}" >/dev/null
+# Each node: its own address on loopback (127.0.0.<1+i>), its own containerd,
+# pod CIDR and bridge, the offline images imported.
+server_url=$(kubectl config view -o jsonpath='{.clusters[0].cluster.server}')
+for i in $(seq 1 "$nodes"); do
+  ip=127.0.0.$((1+i))
+  "$root/bin/capstan" node-credentials --data-dir "$work/data" --node-name "node-$i" --node-ip "$ip" --server "$server_url" --out "$work/node$i/pki" >/dev/null
+  "$root/bin/capstan" agent --kubeconfig "$work/node$i/pki/kubeconfig" --tls-cert-file "$work/node$i/pki/agent.crt" \
+    --tls-private-key-file "$work/node$i/pki/agent.key" --client-ca-file "$work/node$i/pki/ca.crt" \
+    --node-name "node-$i" --node-ip "$ip" --address "$ip" --root-dir "$work/node$i" --start-containerd \
+    --pod-cidr "10.244.$i.0/24" --bridge "capc$i" --image-archive-dir "$images" >"$work/node$i.log" 2>&1 &
+  pids+=("$!")
 done
+kubectl wait --for=condition=Ready node --all --timeout=300s >/dev/null || { tail -30 "$work"/node*.log; exit 1; }
+note="Cluster: one capstan server and $nodes capstan agents (127.0.0.2-$((1+nodes)), each with its own containerd); offline images imported."
 
 rm -rf "$report" && mkdir -p "$report"
 echo "== running e2e.test (focus: ${FOCUS:-all [Conformance]}, skip: ${SKIP:-none})"
@@ -75,6 +94,7 @@ rc=$?
 set -e
 tail -5 "$report/e2e.log"
 cp "$work/server.log" "$report/server.log"
+for i in $(seq 1 "$nodes"); do cp "$work/node$i.log" "$report/node$i.log"; done
 junit=$(ls "$report"/junit*.xml 2>/dev/null | head -1)
 [ -n "$junit" ] || { echo "e2e.test wrote no JUnit file (exit $rc); see $report/e2e.log" >&2; exit 1; }
 set +e

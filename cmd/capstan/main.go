@@ -67,6 +67,8 @@ func newServerCommand() *cobra.Command {
 	cmd.Flags().StringVar(&localAgent, "local-agent", localAgent, "Run a node agent in the server process: auto (when containerd and runc are installed and the server runs as root), true or false.")
 	cmd.Flags().StringVar(&agent.ImageArchiveDir, "local-agent-image-archive-dir", agent.ImageArchiveDir, "OCI image archives the local agent imports into its containerd (pause and busybox from `make images`).")
 	cmd.Flags().StringVar(&agent.PodCIDR, "local-agent-pod-cidr", "10.244.0.0/24", "Pod address range of the local agent's node.")
+	cmd.Flags().StringVar(&agent.Bridge, "local-agent-bridge", "capstan0", "Name of the local agent's pod bridge.")
+	cmd.Flags().IntVar(&agent.Port, "local-agent-port", agent.Port, "Port of the local agent's API.")
 	// The apiserver library's feature gates (e.g. CBORServingAndStorage), as kube-apiserver's --feature-gates.
 	utilfeature.DefaultMutableFeatureGate.AddFlag(cmd.Flags())
 	return cmd

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -126,6 +127,8 @@ func Start(ctx context.Context, c Config) (*Process, error) {
 		return nil, fmt.Errorf("starting containerd: %w", err)
 	}
 	p := &Process{cmd: cmd, Socket: socket, CNIConfD: confD, exited: make(chan struct{})}
+	// Whoever started the agent can find (and stop) containerd by its PID.
+	_ = os.WriteFile(filepath.Join(c.Dir, "containerd.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
 	go func() {
 		p.err = cmd.Wait()
 		close(p.exited)

@@ -66,6 +66,8 @@ type Reporter struct {
 	node *corev1.Node
 	// networkReady is reported by the agent once pod networking is configured.
 	networkReady bool
+	// changed asks Run to post the status now.
+	changed chan struct{}
 }
 
 // New returns a Reporter; Run starts it.
@@ -82,7 +84,7 @@ func New(cfg Config, client kubernetes.Interface, rs internalapi.RuntimeService,
 	if cfg.KubeletPort == 0 {
 		cfg.KubeletPort = 10250
 	}
-	return &Reporter{cfg: cfg, client: client, runtime: rs, images: is}
+	return &Reporter{cfg: cfg, client: client, runtime: rs, images: is, changed: make(chan struct{}, 1)}
 }
 
 // Node returns the last Node object the reporter wrote or read.
@@ -177,8 +179,15 @@ func (r *Reporter) applyLabels(n *corev1.Node) {
 // condition follows it.
 func (r *Reporter) SetNetworkReady(ready bool) {
 	r.mu.Lock()
+	changed := r.networkReady != ready
 	r.networkReady = ready
 	r.mu.Unlock()
+	if changed {
+		select {
+		case r.changed <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Run posts status every StatusFrequency and renews the Lease until ctx ends.
@@ -189,11 +198,19 @@ func (r *Reporter) Run(ctx context.Context) {
 			logger.Error(err, "Renewing node lease", "node", r.cfg.NodeName)
 		}
 	}, r.cfg.LeaseDuration/4)
-	wait.UntilWithContext(ctx, func(ctx context.Context) {
+	t := time.NewTicker(r.cfg.StatusFrequency)
+	defer t.Stop()
+	for {
 		if err := r.postStatus(ctx); err != nil {
 			logger.Error(err, "Posting node status", "node", r.cfg.NodeName)
 		}
-	}, r.cfg.StatusFrequency)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-r.changed:
+		}
+	}
 }
 
 func (r *Reporter) renewLease(ctx context.Context) error {

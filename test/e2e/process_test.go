@@ -55,7 +55,8 @@ func freePort(t *testing.T) int {
 func startServer(t *testing.T, dataDir string, port int, extraArgs ...string) *server {
 	t.Helper()
 	s := &server{dataDir: dataDir, port: port, kubeconfig: filepath.Join(dataDir, "admin.kubeconfig"), log: &bytes.Buffer{}, exited: make(chan error, 1)}
-	args := append([]string{"server", "--data-dir", dataDir, "--bind-address", "127.0.0.1", "--secure-port", fmt.Sprint(port)}, extraArgs...)
+	// No local node agent unless a test asks for one (--local-agent=true).
+	args := append([]string{"server", "--data-dir", dataDir, "--bind-address", "127.0.0.1", "--secure-port", fmt.Sprint(port), "--local-agent=false"}, extraArgs...)
 	s.cmd = exec.Command(binary(t), args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
