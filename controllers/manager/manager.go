@@ -15,9 +15,6 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
-
-	"github.com/capstan-dev/capstan/controllers/rootcacertpublisher"
-	"github.com/capstan-dev/capstan/controllers/serviceaccount"
 )
 
 // Config is what the controllers need.
@@ -74,26 +71,40 @@ func Run(ctx context.Context, c Config) error {
 	return nil
 }
 
+// controllerContext is what a controller's starter gets: the shared
+// informers and a client with the controller's own user agent.
+type controllerContext struct {
+	Config
+	Factory informers.SharedInformerFactory
+	// ClientFor returns a client whose user agent names the controller.
+	ClientFor func(name string) (kubernetes.Interface, error)
+}
+
+// starter constructs one controller and starts it in the background.
+type starter struct {
+	name  string
+	start func(ctx context.Context, cc controllerContext) error
+}
+
 func runControllers(ctx context.Context, c Config) error {
 	shared, err := clientFor(c.Client, "shared-informers")
 	if err != nil {
 		return err
 	}
 	factory := informers.NewSharedInformerFactory(shared, 12*time.Hour)
-	saClient, err := clientFor(c.Client, serviceaccount.Name)
-	if err != nil {
-		return err
+	cc := controllerContext{Config: c, Factory: factory, ClientFor: func(name string) (kubernetes.Interface, error) { return clientFor(c.Client, name) }}
+	// Each group of controllers lists its starters in a file of its own.
+	var all []starter
+	all = append(all, coreStarters()...)
+	all = append(all, workloadStarters()...)
+	all = append(all, lifecycleStarters()...)
+	for _, s := range all {
+		if err := s.start(ctx, cc); err != nil {
+			return fmt.Errorf("starting controller %s: %w", s.name, err)
+		}
 	}
-	caClient, err := clientFor(c.Client, rootcacertpublisher.Name)
-	if err != nil {
-		return err
-	}
-	sa := serviceaccount.New(saClient, factory.Core().V1().Namespaces(), factory.Core().V1().ServiceAccounts())
-	ca := rootcacertpublisher.New(caClient, c.RootCA, factory.Core().V1().Namespaces(), factory.Core().V1().ConfigMaps())
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
-	go sa.Run(ctx, 2)
-	go ca.Run(ctx, 2)
 	<-ctx.Done()
 	return nil
 }
