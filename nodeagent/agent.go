@@ -31,6 +31,7 @@ import (
 	"github.com/capstan-dev/capstan/nodeagent/pods"
 	"github.com/capstan-dev/capstan/nodeagent/probe"
 	"github.com/capstan-dev/capstan/nodeagent/server"
+	"github.com/capstan-dev/capstan/nodeagent/staticpods"
 	"github.com/capstan-dev/capstan/nodeagent/volumes"
 )
 
@@ -57,15 +58,17 @@ type Config struct {
 	ClusterDomain string
 	// Address and Port of the agent API; TLS files for it and the CA that
 	// signs client certificates.
-	Address    string
-	Port       int
-	TLSCert    string
-	TLSKey     string
-	ClientCA   string
-	Version    string
-	Labels     map[string]string
-	Taints     []corev1.Taint
-	SyncPeriod time.Duration
+	Address  string
+	Port     int
+	TLSCert  string
+	TLSKey   string
+	ClientCA string
+	Version  string
+	Labels   map[string]string
+	// PodManifestPath is a directory of static pod manifests ("" for none).
+	PodManifestPath string
+	Taints          []corev1.Taint
+	SyncPeriod      time.Duration
 }
 
 // Run runs the agent until ctx ends. Pods keep running when it returns.
@@ -172,6 +175,7 @@ func Run(ctx context.Context, cfg Config) error {
 		NodeName: cfg.NodeName, NodeIP: cfg.NodeIP, PodsDir: podsDir, LogsDir: logsDir,
 		CgroupRoot: "/capstan/" + cfg.NodeName, ClusterDNS: cfg.ClusterDNS, ClusterDomain: cfg.ClusterDomain,
 		SyncPeriod: cfg.SyncPeriod,
+		Node:       reporter.Node,
 		OnSandboxIP: func(ips []string) {
 			for _, ip := range ips {
 				cni.ForgetNeighbor(cfg.Bridge, ip)
@@ -188,6 +192,9 @@ func Run(ctx context.Context, cfg Config) error {
 	errs := make(chan error, 1)
 	go func() { errs <- srv.Serve(ctx, l) }()
 	go mgr.Run(ctx)
+	if cfg.PodManifestPath != "" {
+		go watchManifests(ctx, cfg.PodManifestPath, cfg.NodeName, mgr)
+	}
 	go reporter.Run(ctx)
 	logger.Info("Node agent running", "address", l.Addr().String(), "runtime", cfg.RuntimeEndpoint)
 	select {
@@ -227,4 +234,17 @@ func (e criExecer) ExecSync(ctx context.Context, id string, cmd []string, timeou
 		return stdout, stderr, -1, err
 	}
 	return stdout, stderr, 0, nil
+}
+
+// watchManifests feeds the static pods of dir to the pod manager, reading
+// the directory again every 20 s as upstream's file source does.
+func watchManifests(ctx context.Context, dir, node string, mgr *pods.Manager) {
+	logger := klog.FromContext(ctx)
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
+		list, errs := staticpods.Read(dir, node)
+		for _, err := range errs {
+			logger.Error(err, "Reading static pod manifest")
+		}
+		mgr.SetStaticPods(list)
+	}, 20*time.Second)
 }

@@ -41,6 +41,8 @@ type Options struct {
 	// ImageArchiveDir holds OCI image archives imported into the runtime
 	// at start (images a node needs without a registry, like pause).
 	ImageArchiveDir string
+	// PodManifestPath is a directory of static pod manifests.
+	PodManifestPath string
 	NodeLabels      map[string]string
 	Taints          []string
 	Version         string
@@ -79,6 +81,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TLSKeyFile, "tls-private-key-file", o.TLSKeyFile, "Key of the serving certificate.")
 	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "CA whose client certificates the agent API accepts.")
 	fs.StringVar(&o.ImageArchiveDir, "image-archive-dir", o.ImageArchiveDir, "Directory of OCI image archives to import into the runtime at start.")
+	fs.StringVar(&o.PodManifestPath, "pod-manifest-path", o.PodManifestPath, "Directory of static pod manifests, run without the API and mirrored into it.")
 	fs.StringToStringVar(&o.NodeLabels, "node-labels", o.NodeLabels, "Labels to add to the Node.")
 	fs.StringSliceVar(&o.Taints, "register-with-taints", o.Taints, "Taints (key=value:Effect) to register the Node with.")
 }
@@ -136,7 +139,7 @@ func RunWithOptions(ctx context.Context, o *Options) error {
 		Client: restCfg, NodeName: o.NodeName, NodeIP: ip, RootDir: o.RootDir, RuntimeEndpoint: endpoint,
 		CNIConfDir: cniDir, PodCIDR: o.PodCIDR, Bridge: o.Bridge, ClusterDNS: o.ClusterDNS, ClusterDomain: o.ClusterDomain,
 		Address: o.Address, Port: o.Port, TLSCert: o.TLSCertFile, TLSKey: o.TLSKeyFile, ClientCA: o.ClientCAFile,
-		Version: o.Version, Labels: o.NodeLabels, Taints: taints,
+		Version: o.Version, Labels: o.NodeLabels, Taints: taints, PodManifestPath: o.PodManifestPath,
 	})
 }
 

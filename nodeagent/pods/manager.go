@@ -21,6 +21,7 @@ import (
 
 	"github.com/capstan-dev/capstan/nodeagent/podenv"
 	"github.com/capstan-dev/capstan/nodeagent/probe"
+	"github.com/capstan-dev/capstan/nodeagent/staticpods"
 )
 
 // Volumes prepares a pod's volumes on the node.
@@ -59,6 +60,8 @@ type Config struct {
 	ClusterDomain string
 	// ResolvConf is the node's resolver configuration for DNSPolicy Default.
 	ResolvConf string
+	// Node returns the agent's Node (for mirror pods' owner).
+	Node func() *corev1.Node
 	// OnSandboxIP is called with the addresses of every new sandbox.
 	OnSandboxIP func(ips []string)
 	// SyncPeriod is how often a steady pod is checked again (default 10s).
@@ -84,7 +87,9 @@ type Manager struct {
 
 	mu      sync.Mutex
 	workers map[types.UID]*worker
-	ctx     context.Context
+	// static pods by UID, from manifest files.
+	static map[types.UID]*corev1.Pod
+	ctx    context.Context
 }
 
 // New returns a pod manager; Run starts it.
@@ -134,6 +139,15 @@ func (m *Manager) Run(ctx context.Context) {
 	})
 	m.factory.Start(ctx.Done())
 	m.factory.WaitForCacheSync(ctx.Done())
+	m.mu.Lock()
+	var static []*corev1.Pod
+	for _, p := range m.static {
+		static = append(static, p)
+	}
+	m.mu.Unlock()
+	for _, p := range static {
+		m.kick(p)
+	}
 	go m.collectOrphans(ctx)
 	<-ctx.Done()
 	m.factory.Shutdown()
@@ -152,6 +166,17 @@ func (m *Manager) Kick(uid types.UID) {
 func (m *Manager) kick(obj any) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
+		return
+	}
+	if staticpods.IsMirror(pod) {
+		// The static pod's worker owns it: refresh that one.
+		uid := types.UID(pod.Annotations[staticpods.AnnotationMirror])
+		m.mu.Lock()
+		w := m.workers[uid]
+		m.mu.Unlock()
+		if w != nil {
+			w.trigger()
+		}
 		return
 	}
 	m.mu.Lock()
@@ -207,6 +232,9 @@ func (m *Manager) collectOrphans(ctx context.Context) {
 }
 
 func (m *Manager) podByUID(uid types.UID) (*corev1.Pod, error) {
+	if p, _ := m.staticPod(uid); p != nil {
+		return p, nil
+	}
 	pods, err := m.lister.List(labelsEverything())
 	if err != nil {
 		return nil, err

@@ -423,6 +423,9 @@ func mergeConditions(old, ours []corev1.PodCondition) []corev1.PodCondition {
 
 // writeStatus stores the status unless it is what the API already has.
 func (s *podSync) writeStatus(ctx context.Context, status corev1.PodStatus) error {
+	if s.static {
+		return s.writeMirrorStatus(ctx, status)
+	}
 	pod := s.pod
 	if equality.Semantic.DeepEqual(pod.Status, status) {
 		return nil

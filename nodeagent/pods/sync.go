@@ -30,6 +30,9 @@ type podSync struct {
 	waiting map[string]*waiting
 	// soon asks for an early next sync.
 	soon time.Duration
+	// static is set for a pod from a manifest file; its status goes to
+	// its mirror pod.
+	static bool
 }
 
 func (s *podSync) requeue(d time.Duration) {

@@ -80,7 +80,11 @@ func (w *worker) syncOnce(ctx context.Context) (time.Duration, bool) {
 	} else if err != nil {
 		return time.Second, false
 	}
-	s := &podSync{m: w.m, w: w, pod: pod, uid: w.uid}
+	static := false
+	if sp, _ := w.m.staticPod(w.uid); sp != nil {
+		pod, static = sp, true
+	}
+	s := &podSync{m: w.m, w: w, pod: pod, uid: w.uid, static: static}
 	next, err := s.sync(ctx)
 	if err != nil {
 		logger.V(2).Info("Pod sync failed", "err", err)
@@ -89,6 +93,8 @@ func (w *worker) syncOnce(ctx context.Context) (time.Duration, bool) {
 		}
 	}
 	if pod == nil && s.gone {
+		// A static pod whose manifest went away takes its mirror along.
+		w.m.deleteMirror(ctx, w.namespace, w.name, w.uid)
 		return 0, true
 	}
 	if next == 0 {

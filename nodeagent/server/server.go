@@ -28,6 +28,8 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/cri-client/pkg/logs"
 	"k8s.io/klog/v2"
+
+	"github.com/capstan-dev/capstan/nodeagent/staticpods"
 )
 
 // Config is the server's configuration.
@@ -172,7 +174,7 @@ func (s *Server) container(ctx context.Context, ns, podName, name string, previo
 		return nil, nil, fmt.Errorf("pod %q not found", podName)
 	}
 	cs, err := s.runtime.ListContainers(ctx, &runtimeapi.ContainerFilter{LabelSelector: map[string]string{
-		"io.kubernetes.pod.uid": string(pod.UID), "io.kubernetes.container.name": name,
+		"io.kubernetes.pod.uid": runtimeUID(pod), "io.kubernetes.container.name": name,
 	}})
 	if err != nil {
 		return nil, nil, err
@@ -339,7 +341,7 @@ func (s *Server) portForward(w http.ResponseWriter, r *http.Request) {
 	}
 	sbs, err := s.runtime.ListPodSandbox(r.Context(), &runtimeapi.PodSandboxFilter{
 		State:         &runtimeapi.PodSandboxStateValue{State: runtimeapi.PodSandboxState_SANDBOX_READY},
-		LabelSelector: map[string]string{"io.kubernetes.pod.uid": string(pod.UID)},
+		LabelSelector: map[string]string{"io.kubernetes.pod.uid": runtimeUID(pod)},
 	})
 	if err != nil || len(sbs) == 0 {
 		http.Error(w, "pod sandbox not ready", http.StatusBadRequest)
@@ -385,4 +387,13 @@ type responder struct{}
 
 func (responder) Error(w http.ResponseWriter, _ *http.Request, err error) {
 	http.Error(w, err.Error(), http.StatusInternalServerError)
+}
+
+// runtimeUID is the UID the pod's containers carry: a mirror pod's static
+// pod runs under the manifest's UID, not the API object's.
+func runtimeUID(pod *corev1.Pod) string {
+	if uid, ok := pod.Annotations[staticpods.AnnotationMirror]; ok {
+		return uid
+	}
+	return string(pod.UID)
 }

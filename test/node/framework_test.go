@@ -79,6 +79,50 @@ type cluster struct {
 	node   string
 	rs     internalapi.RuntimeService
 	ns     string
+	// manifests is the agent's static pod directory.
+	manifests string
+
+	// node is shared by the copies with() makes for subtests.
+	*nodeState
+}
+
+// nodeState is the node's agent and runtime processes.
+type nodeState struct {
+	agentCtx    context.Context
+	agentOpts   *nodeagent.Options
+	agentCancel context.CancelFunc
+	agentDone   chan error
+	runtimeCfg  containerd.Config
+	runtime     *containerd.Process
+}
+
+// startAgent runs the node agent in this process.
+func (c *cluster) startAgent() {
+	ctx, cancel := context.WithCancel(c.agentCtx)
+	c.agentCancel, c.agentDone = cancel, make(chan error, 1)
+	done := c.agentDone
+	go func() { done <- nodeagent.RunWithOptions(ctx, c.agentOpts) }()
+}
+
+// stopAgent stops the agent and waits for it; pods keep running.
+func (c *cluster) stopAgent() {
+	c.agentCancel()
+	select {
+	case err := <-c.agentDone:
+		c.agentDone <- err
+	case <-time.After(time.Minute):
+		c.t.Error("agent did not stop within a minute")
+	}
+}
+
+// restartRuntime stops containerd and starts it again on the same state.
+func (c *cluster) restartRuntime() {
+	c.runtime.Stop()
+	rt, err := containerd.Start(context.WithoutCancel(c.agentCtx), c.runtimeCfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.runtime = rt
 }
 
 // newCluster starts a server and an agent; both stop, and every sandbox
@@ -86,7 +130,7 @@ type cluster struct {
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	s := framework.Start(t)
-	c := &cluster{t: t, server: s, client: s.Client(t)}
+	c := &cluster{t: t, server: s, client: s.Client(t), nodeState: &nodeState{}}
 	n := nodeSeq.Add(1)
 	c.node = fmt.Sprintf("node-%d", n)
 	root := t.TempDir()
@@ -99,11 +143,13 @@ func newCluster(t *testing.T) *cluster {
 	// The test owns containerd, so that it can clean up after the agent
 	// has stopped: remove every sandbox (their shims, veths and iptables
 	// rules go with them), stop containerd by its PID, drop the bridge.
-	rt, err := containerd.Start(context.WithoutCancel(ctx), containerd.Config{Dir: filepath.Join(root, "containerd"), SandboxImage: images.PauseImage})
+	c.runtimeCfg = containerd.Config{Dir: filepath.Join(root, "containerd"), SandboxImage: images.PauseImage}
+	rt, err := containerd.Start(context.WithoutCancel(ctx), c.runtimeCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	c.runtime = rt
+	c.agentCtx = ctx
 	o := nodeagent.NewOptions()
 	o.Kubeconfig, o.TLSCertFile, o.TLSKeyFile, o.ClientCAFile = creds.Kubeconfig, creds.ServingCert, creds.ServingKey, creds.ClientCA
 	o.NodeName, o.NodeIP, o.Address, o.Port = c.node, "127.0.0.1", "127.0.0.1", port
@@ -112,18 +158,21 @@ func newCluster(t *testing.T) *cluster {
 	o.PodCIDR = fmt.Sprintf("10.%d.%d.0/24", 200+n/250, n%250)
 	o.Bridge = fmt.Sprintf("capt%d", n)
 	o.Version = apiserver.GitVersion()
-	done := make(chan error, 1)
-	go func() { done <- nodeagent.RunWithOptions(ctx, o) }()
+	o.PodManifestPath = filepath.Join(root, "manifests")
+	c.manifests = o.PodManifestPath
+	if err := os.MkdirAll(c.manifests, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.agentOpts = o
+	c.startAgent()
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Error("agent did not stop within a minute")
-		}
+		c.stopAgent()
 		if c.rs != nil {
 			cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
-			sbs, _ := c.rs.ListPodSandbox(cctx, nil)
+			sbs, err := c.rs.ListPodSandbox(cctx, nil)
+			if err != nil {
+				t.Errorf("listing sandboxes: %v", err)
+			}
 			for _, sb := range sbs {
 				if err := c.rs.StopPodSandbox(cctx, sb.Id); err != nil {
 					t.Errorf("stopping sandbox: %v", err)
@@ -134,7 +183,7 @@ func newCluster(t *testing.T) *cluster {
 			}
 			ccancel()
 		}
-		rt.Stop()
+		c.runtime.Stop()
 		_ = exec.Command("ip", "link", "del", o.Bridge).Run()
 		// Unmount the volumes (tmpfs, subPath binds) of pods that were
 		// still on the node.
@@ -149,7 +198,8 @@ func newCluster(t *testing.T) *cluster {
 	})
 	c.waitFor("node Ready", 2*time.Minute, func() (bool, error) {
 		select {
-		case err := <-done:
+		case err := <-c.agentDone:
+			c.agentDone <- err
 			return false, fmt.Errorf("agent exited: %v", err)
 		default:
 		}
@@ -167,7 +217,7 @@ func newCluster(t *testing.T) *cluster {
 		}
 		return false, nil
 	})
-	rs, err := remote.NewRemoteRuntimeService(ctx, rt.Endpoint(), time.Minute, nil, false)
+	rs, err := remote.NewRemoteRuntimeService(context.WithoutCancel(ctx), rt.Endpoint(), time.Minute, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,8 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/utils/ptr"
+
+	"github.com/capstan-dev/capstan/nodeagent/images"
 )
 
 func pod(name string, policy corev1.RestartPolicy, containers ...corev1.Container) *corev1.Pod {
@@ -347,6 +349,71 @@ func TestNodeAgent(t *testing.T) {
 		c.waitFor("containers removed", time.Minute, func() (bool, error) {
 			return len(c.containersOf(string(created.UID))) == 0, nil
 		})
+	})
+
+	t.Run("static pods are mirrored into the API", func(t *testing.T) {
+		c := c.with(t)
+		manifest := fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: static-web
+  namespace: %s
+spec:
+  containers:
+  - name: main
+    image: %s
+    command: ["sh", "-c", "echo static; sleep 3600"]
+`, c.ns, images.BusyboxImage)
+		path := filepath.Join(c.manifests, "web.yaml")
+		if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		name := "static-web-" + c.node
+		mirror := c.waitPod(name, "mirror pod Running", time.Minute, phaseIs(corev1.PodRunning))
+		if mirror.Annotations["kubernetes.io/config.mirror"] == "" || mirror.Annotations["kubernetes.io/config.source"] != "file" {
+			t.Errorf("mirror annotations %v", mirror.Annotations)
+		}
+		if len(mirror.OwnerReferences) != 1 || mirror.OwnerReferences[0].Kind != "Node" || mirror.OwnerReferences[0].Name != c.node {
+			t.Errorf("mirror owner %v", mirror.OwnerReferences)
+		}
+		c.waitFor("static pod logs", 30*time.Second, func() (bool, error) {
+			return c.logs(name, "main", false) == "static\n", nil
+		})
+		// Deleting the mirror pod does not stop the static pod: the agent
+		// shows it again.
+		if err := c.client.CoreV1().Pods(c.ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		c.waitPod(name, "mirror pod recreated", time.Minute, func(p *corev1.Pod) bool { return p.UID != mirror.UID && p.Status.Phase == corev1.PodRunning })
+		// Removing the manifest stops it and removes the mirror.
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		c.waitFor("mirror pod removed", time.Minute, func() (bool, error) {
+			_, err := c.client.CoreV1().Pods(c.ns).Get(ctx, name, metav1.GetOptions{})
+			return apierrors.IsNotFound(err), nil
+		})
+		c.waitFor("static pod containers removed", time.Minute, func() (bool, error) {
+			return len(c.containersOf(mirror.Annotations["kubernetes.io/config.mirror"])) == 0, nil
+		})
+	})
+
+	t.Run("pods survive restarts of the agent and of containerd", func(t *testing.T) {
+		c := c.with(t)
+		c.createPod(pod("survivor", corev1.RestartPolicyAlways, busybox("main", "sleep", "3600")))
+		before := c.waitPod("survivor", "Running", time.Minute, phaseIs(corev1.PodRunning)).Status.ContainerStatuses[0]
+
+		c.stopAgent()
+		c.startAgent()
+		c.restartRuntime()
+		// The agent keeps working on the restarted runtime: a new pod runs.
+		c.createPod(pod("after-restart", corev1.RestartPolicyNever, busybox("main", "echo", "ok")))
+		c.waitPod("after-restart", "Succeeded", 2*time.Minute, phaseIs(corev1.PodSucceeded))
+
+		after := c.waitPod("survivor", "Running", time.Minute, phaseIs(corev1.PodRunning)).Status.ContainerStatuses[0]
+		if after.ContainerID != before.ContainerID || after.RestartCount != 0 || after.State.Running == nil {
+			t.Errorf("container changed across restarts: before %s, after %s (restarts %d)", before.ContainerID, after.ContainerID, after.RestartCount)
+		}
 	})
 
 	t.Run("broken pods report reasons and others keep running", func(t *testing.T) {
