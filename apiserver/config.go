@@ -34,6 +34,7 @@ import (
 	"k8s.io/client-go/transport"
 	aggregatorscheme "k8s.io/kube-aggregator/pkg/apiserver/scheme"
 
+	serviceaccountadmission "github.com/capstan-dev/capstan/apiserver/admission/serviceaccount"
 	"github.com/capstan-dev/capstan/apiserver/pki"
 	"github.com/capstan-dev/capstan/openapi"
 	"github.com/capstan-dev/capstan/registry/scheme"
@@ -175,7 +176,8 @@ func newSharedConfig(o *Options, layout pki.Layout, etcdServers []string) (*shar
 func applyAdmission(gc *genericapiserver.RecommendedConfig, client kubernetes.Interface) error {
 	plugins := admission.NewPlugins()
 	lifecycle.Register(plugins)
-	order := []string{lifecycle.PluginName}
+	serviceaccountadmission.Register(plugins)
+	order := []string{lifecycle.PluginName, serviceaccountadmission.PluginName}
 	initializers := []admission.PluginInitializer{}
 	opts := genericoptions.NewAdmissionOptions()
 	opts.Plugins = plugins
