@@ -6,6 +6,7 @@
 # conformance/passing.txt lists the tests known to pass; one of them failing
 # is reported as a regression.
 #   NODES=n       number of agents (default 2)
+#   PROCS=n       parallel ginkgo processes for the non-serial tests (default 4)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 conf=$root/conformance
@@ -17,6 +18,7 @@ echo "== building capstan, e2e.test, kubectl 1.37 and the report tool"
 make -C "$root" build >/dev/null
 (cd "$conf" && go test -c -o "$bin/e2e.test" k8s.io/kubernetes/test/e2e \
   && go build -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl \
+  && go build -o "$bin/ginkgo" github.com/onsi/ginkgo/v2/ginkgo \
   && go build -o "$bin/report" ./cmd/report)
 list=$(cd "$conf" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/test/conformance/testdata/conformance.yaml
 
@@ -77,25 +79,26 @@ kubectl wait --for=condition=Ready node --all --timeout=300s >/dev/null || { tai
 note="Cluster: one capstan server and $nodes capstan agents (127.0.0.2-$((1+nodes)), each with its own containerd); offline images imported."
 
 rm -rf "$report" && mkdir -p "$report"
-echo "== running e2e.test (focus: ${FOCUS:-all [Conformance]}, skip: ${SKIP:-none})"
+# Parallel tests on PROCS ginkgo processes, then the [Serial] ones alone.
+procs=${PROCS:-4}
+e2e_flags=(--kubeconfig "$KUBECONFIG" --provider skeleton --kubectl-path "$bin/kubectl" --report-dir "$report")
+ginkgo_flags=(${FOCUS:+--focus "$FOCUS"} ${SKIP:+--skip "$SKIP"} --timeout 24h --no-color)
+echo "== running e2e.test (focus: ${FOCUS:-all [Conformance]}, skip: ${SKIP:-none}; $procs parallel processes, then serial)"
 set +e
-"$bin/e2e.test" \
-  --kubeconfig "$KUBECONFIG" \
-  --provider skeleton \
-  --kubectl-path "$bin/kubectl" \
-  --report-dir "$report" \
-  --ginkgo.label-filter Conformance \
-  ${FOCUS:+--ginkgo.focus "$FOCUS"} \
-  ${SKIP:+--ginkgo.skip "$SKIP"} \
-  --ginkgo.timeout 24h \
-  --ginkgo.no-color \
-  > "$report/e2e.log" 2>&1
+start=$(date +%s)
+"$bin/ginkgo" --procs "$procs" --label-filter 'Conformance && !Serial' "${ginkgo_flags[@]}" \
+  --junit-report junit_parallel.xml --output-dir "$report" "$bin/e2e.test" -- "${e2e_flags[@]}" > "$report/e2e.log" 2>&1
 rc=$?
+"$bin/ginkgo" --label-filter 'Conformance && Serial' "${ginkgo_flags[@]}" \
+  --junit-report junit_serial.xml --output-dir "$report" "$bin/e2e.test" -- "${e2e_flags[@]}" > "$report/e2e-serial.log" 2>&1
+rc2=$?
+[ "$rc" -ne 0 ] || rc=$rc2
+echo "e2e wall time: $(( $(date +%s) - start ))s"
 set -e
 tail -5 "$report/e2e.log"
 cp "$work/server.log" "$report/server.log"
 for i in $(seq 1 "$nodes"); do cp "$work/node$i.log" "$report/node$i.log"; done
-junit=$(ls "$report"/junit*.xml 2>/dev/null | head -1)
+junit=$(ls "$report"/junit_parallel.xml "$report"/junit_serial.xml 2>/dev/null | paste -sd, -)
 [ -n "$junit" ] || { echo "e2e.test wrote no JUnit file (exit $rc); see $report/e2e.log" >&2; exit 1; }
 set +e
 "$bin/report" -junit "$junit" -conformance "$list" -out "$report" -note "$note" -passing "$conf/passing.txt"

@@ -56,7 +56,7 @@ func normalize(name string) string {
 }
 
 func main() {
-	junit := flag.String("junit", "", "JUnit XML file written by e2e.test")
+	junit := flag.String("junit", "", "JUnit XML files written by e2e.test or ginkgo, comma-separated (a parallel and a serial run)")
 	list := flag.String("conformance", "", "conformance.yaml of the release")
 	out := flag.String("out", "", "directory for summary.md and failing.txt")
 	note := flag.String("note", "", "a line added to the summary (cluster description)")
@@ -99,13 +99,17 @@ func run(junitPath, listPath, outDir, note, passingPath string, stdout io.Writer
 	if err != nil {
 		return 0, err
 	}
-	data, err := os.ReadFile(junitPath)
-	if err != nil {
-		return 0, err
-	}
 	var suites junitSuites
-	if err := xml.Unmarshal(data, &suites); err != nil {
-		return 0, fmt.Errorf("parsing %s: %w", junitPath, err)
+	for _, path := range strings.Split(junitPath, ",") {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return 0, err
+		}
+		var one junitSuites
+		if err := xml.Unmarshal(data, &one); err != nil {
+			return 0, fmt.Errorf("parsing %s: %w", path, err)
+		}
+		suites.Suites = append(suites.Suites, one.Suites...)
 	}
 	var entries []conformanceEntry
 	raw, err := os.ReadFile(listPath)
