@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -24,6 +25,7 @@ import (
 	"github.com/capstan-dev/capstan/apiserver/etcd"
 	"github.com/capstan-dev/capstan/apiserver/pki"
 	"github.com/capstan-dev/capstan/controllers/manager"
+	"github.com/capstan-dev/capstan/scheduler"
 )
 
 // Server is a started `capstan server`.
@@ -150,19 +152,39 @@ func Start(ctx context.Context, o *Options) (*Server, error) {
 		stopEtcd()
 		return nil, err
 	}
+	sched, err := scheduler.New(scheduler.Config{Client: sc.generic.LoopbackClientConfig})
+	if err != nil {
+		stopEtcd()
+		return nil, err
+	}
 	s := &Server{Kubeconfig: kubeconfig, URL: url, LoopbackConfig: sc.generic.LoopbackClientConfig, done: make(chan error, 1), etcdServers: servers}
-	// The apiserver outlives the controllers on shutdown: they stop first,
-	// so that they can still release their lease through it.
+	// The apiserver outlives the scheduler and the controllers on shutdown:
+	// they stop first, so that they can still release their leases through it.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	ctrlCtx, ctrlCancel := context.WithCancel(runCtx)
+	var components sync.WaitGroup
+	components.Add(2)
 	ctrlDone := make(chan struct{})
 	go func() {
-		defer close(ctrlDone)
+		components.Wait()
+		close(ctrlDone)
+	}()
+	go func() {
+		defer components.Done()
 		if err := waitReady(ctrlCtx, s.LoopbackConfig); err != nil {
 			return
 		}
 		if err := manager.Run(ctrlCtx, manager.Config{Client: s.LoopbackConfig, RootCA: ca.CertPEM}); err != nil {
 			logger.Error(err, "Controller manager failed")
+		}
+	}()
+	go func() {
+		defer components.Done()
+		if err := waitReady(ctrlCtx, s.LoopbackConfig); err != nil {
+			return
+		}
+		if err := sched.Run(ctrlCtx); err != nil {
+			logger.Error(err, "Scheduler failed")
 		}
 	}()
 	go func() {
