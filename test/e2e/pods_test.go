@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/capstan-dev/capstan/nodeagent/containerd"
+	"github.com/capstan-dev/capstan/nodeagent/images"
+)
+
+// TestKubectlRunsPods is the README's single-node cluster driven by stock
+// kubectl: a pod that prints and exits, its logs, a long-running pod with
+// exec and port-forward, and deletion within the grace period.
+func TestKubectlRunsPods(t *testing.T) {
+	if os.Geteuid() != 0 || !containerd.Available("") {
+		t.Fatal("this test runs containers: it needs root and containerd (make test installs it)")
+	}
+	archives := t.TempDir()
+	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := images.BuildNodeImages(archives, "go", strings.TrimSpace(string(root)), busybox); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	agentPort := freePort(t)
+	s := startServer(t, dataDir, freePort(t), "--local-agent=true", "--local-agent-image-archive-dir", archives,
+		"--local-agent-bridge", "capste2e", "--local-agent-pod-cidr", "10.199.0.0/24", "--local-agent-port", strconv.Itoa(agentPort))
+	k := kubectl{t: t, kubeconfig: s.kubeconfig}
+	t.Cleanup(func() {
+		// Pods first (their containers, mounts and network), then the
+		// server, then the containerd the local agent started, by its PID.
+		_, _ = k.cmd("delete", "pods", "--all", "--grace-period=1", "--wait=true", "--timeout=60s").CombinedOutput()
+		s.stop(t)
+		if b, err := os.ReadFile(filepath.Join(dataDir, "agent", "containerd", "containerd.pid")); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGTERM)
+			}
+		}
+		_ = exec.Command("ip", "link", "del", "capste2e").Run()
+	})
+	// The local agent registers its Node once it has started containerd.
+	deadline := time.Now().Add(90 * time.Second)
+	for strings.TrimSpace(k.run("get", "nodes", "-o", "name")) == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("no Node registered within 90s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	k.run("wait", "--for=condition=Ready", "node", "--all", "--timeout=90s")
+
+	k.run("run", "hello", "--image="+images.BusyboxImage, "--restart=Never", "--", "sh", "-c", "echo hello from capstan")
+	k.run("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/hello", "--timeout=90s")
+	if out := k.run("logs", "hello"); out != "hello from capstan\n" {
+		t.Errorf("kubectl logs: %q", out)
+	}
+
+	k.run("run", "web", "--image="+images.BusyboxImage, "--", "sh", "-c",
+		"mkdir -p /www && echo port-forwarded > /www/index.html && exec httpd -f -p 8080 -h /www")
+	k.run("wait", "--for=condition=Ready", "pod/web", "--timeout=90s")
+	mustContain(t, k.run("get", "pod", "web", "-o", "wide"), "Running", "10.199.0.")
+	if out := k.run("exec", "web", "--", "cat", "/www/index.html"); out != "port-forwarded\n" {
+		t.Errorf("kubectl exec: %q", out)
+	}
+	local := freePort(t)
+	pf := k.cmd("port-forward", "pod/web", fmt.Sprintf("%d:8080", local))
+	if err := pf.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = pf.Process.Kill(); _ = pf.Wait() }()
+	var body string
+	deadline = time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/index.html", local))
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+			break
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-context.Background().Done():
+		}
+	}
+	if body != "port-forwarded\n" {
+		t.Errorf("through kubectl port-forward: %q", body)
+	}
+
+	// httpd ignores SIGTERM as PID 1: the agent kills it when the grace
+	// period (5s) is over.
+	start := time.Now()
+	k.run("delete", "pod", "web", "--grace-period=5", "--wait=true", "--timeout=60s")
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("deleting with a 5s grace period took %s", d)
+	}
+	k.run("delete", "pod", "hello", "--wait=true", "--timeout=60s")
+}
