@@ -57,6 +57,10 @@ type Resource[T runtime.Object] struct {
 
 	// CheckGracefulDelete decides graceful deletion (pods); nil means immediate.
 	CheckGracefulDelete func(ctx context.Context, obj T, options *metav1.DeleteOptions) bool
+	// KeepOnUpdate, when set and true, keeps an object that an update would
+	// otherwise delete (its last metadata finalizer gone while it is being
+	// deleted): namespaces wait for their spec.finalizers as well.
+	KeepOnUpdate func(obj T) bool
 	// ReturnDeletedObject answers DELETE with the deleted object instead of a Status.
 	ReturnDeletedObject bool
 	// GCPolicy overrides the default propagation when the client names none.

@@ -91,6 +91,11 @@ func New[T runtime.Object](r *Resource[T], optsGetter generic.RESTOptionsGetter)
 			return r.TTL(obj.(T), existing, update)
 		}
 	}
+	if r.KeepOnUpdate != nil {
+		st.ShouldDeleteDuringUpdate = func(_ context.Context, _ string, obj, _ runtime.Object) bool {
+			return !r.KeepOnUpdate(obj.(T))
+		}
+	}
 	st.SingularQualifiedResource = r.Resource
 	st.SingularQualifiedResource.Resource = singular
 	if err := st.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: r.attrs}); err != nil {

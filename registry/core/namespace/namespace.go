@@ -48,6 +48,10 @@ var Resource = &store.Resource[*corev1.Namespace]{
 		return validateFinalizers(ns.Spec.Finalizers, field.NewPath("spec", "finalizers"))
 	},
 	PrepareForStatusUpdate: func(_ context.Context, ns, _ *corev1.Namespace) { setNameLabel(ns) },
+	// Removing the last metadata finalizer (the garbage collector's orphan,
+	// say) or writing the status must not delete a namespace whose content
+	// is still being removed.
+	KeepOnUpdate: func(ns *corev1.Namespace) bool { return len(ns.Spec.Finalizers) > 0 },
 	ValidateStatusUpdate: func(_ context.Context, ns, old *corev1.Namespace) field.ErrorList {
 		var errs field.ErrorList
 		if old.DeletionTimestamp.IsZero() && ns.Status.Phase != corev1.NamespaceActive {
