@@ -33,7 +33,9 @@ func TestWorkloadsThroughServer(t *testing.T) {
 	newPod := func(name string, labels map[string]string) *corev1.Pod {
 		return &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			// No scheduler serves this name: the test's pods stay as the
+			// test writes them, unscheduled.
+			Spec: corev1.PodSpec{SchedulerName: "unserved-scheduler", Containers: []corev1.Container{{
 				Name: "app", Image: "nginx:1.27",
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
