@@ -37,6 +37,9 @@ type Resource[T runtime.Object] struct {
 	// HasStatus splits spec from status: writes to the main resource keep
 	// the stored status, writes to /status keep the stored spec.
 	HasStatus bool
+	// KeepStatusOnCreate lets a create carry its status (Nodes: an agent
+	// registers its Node with capacity and conditions in one request).
+	KeepStatusOnCreate bool
 	// Generation bumps metadata.generation whenever the spec changes.
 	Generation bool
 	// AllowCreateOnUpdate lets PUT create a missing object (Leases, Endpoints, ...).

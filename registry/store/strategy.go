@@ -43,7 +43,7 @@ func newStrategy[T runtime.Object](r *Resource[T]) *strategy[T] {
 func (s *strategy[T]) NamespaceScoped() bool { return s.r.Namespaced }
 
 func (s *strategy[T]) PrepareForCreate(ctx context.Context, obj runtime.Object) {
-	if s.r.HasStatus {
+	if s.r.HasStatus && !s.r.KeepStatusOnCreate {
 		resetField(obj, nil, "Status")
 	}
 	if s.r.Generation {

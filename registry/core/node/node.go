@@ -23,9 +23,11 @@ var Resource = &store.Resource[*corev1.Node]{
 	Kind:       "Node",
 	ShortNames: []string{"no"},
 	HasStatus:  true,
-	New:        func() *corev1.Node { return &corev1.Node{} },
-	NewList:    func() runtime.Object { return &corev1.NodeList{} },
-	Validate:   func(_ context.Context, n *corev1.Node) field.ErrorList { return Validate(n) },
+	// As upstream: a Node is created with its status.
+	KeepStatusOnCreate: true,
+	New:                func() *corev1.Node { return &corev1.Node{} },
+	NewList:            func() runtime.Object { return &corev1.NodeList{} },
+	Validate:           func(_ context.Context, n *corev1.Node) field.ErrorList { return Validate(n) },
 	ValidateUpdate: func(_ context.Context, n, old *corev1.Node) field.ErrorList {
 		errs := Validate(n)
 		if old.Spec.PodCIDR != "" && n.Spec.PodCIDR != old.Spec.PodCIDR {
