@@ -34,6 +34,10 @@ func New(name string, sync func(ctx context.Context, key string) error) *Loop {
 // Add queues key; event handlers call it and do nothing else.
 func (l *Loop) Add(key string) { l.queue.Add(key) }
 
+// AddAfter queues key once d has passed, for work that falls due later
+// (a pod becoming available after minReadySeconds, a progress deadline).
+func (l *Loop) AddAfter(key string, d time.Duration) { l.queue.AddAfter(key, d) }
+
 // Run waits for the informers, then runs workers until ctx ends.
 func (l *Loop) Run(ctx context.Context, workers int, synced ...cache.InformerSynced) {
 	defer utilruntime.HandleCrash()
