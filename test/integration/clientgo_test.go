@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/capstan-dev/capstan/test/integration/framework"
@@ -70,8 +71,17 @@ func TestClientGo(t *testing.T) {
 		if d.Generation != 1 {
 			t.Errorf("generation = %d, want 1", d.Generation)
 		}
-		d.Spec.Replicas = ptr.To[int32](3)
-		d, err = c.AppsV1().Deployments("clientgo").Update(ctx, d, metav1.UpdateOptions{})
+		// The deployment controller writes the status meanwhile: every write
+		// here re-reads the object when it loses the race.
+		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur, err := c.AppsV1().Deployments("clientgo").Get(ctx, "typed", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			cur.Spec.Replicas = ptr.To[int32](3)
+			d, err = c.AppsV1().Deployments("clientgo").Update(ctx, cur, metav1.UpdateOptions{})
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,9 +89,16 @@ func TestClientGo(t *testing.T) {
 			t.Errorf("generation after spec change = %d, want 2", d.Generation)
 		}
 		// A status write must not change the spec, and a spec write must not change the status.
-		d.Status.ObservedGeneration = 2
-		d.Spec.Replicas = ptr.To[int32](7)
-		d, err = c.AppsV1().Deployments("clientgo").UpdateStatus(ctx, d, metav1.UpdateOptions{})
+		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur, err := c.AppsV1().Deployments("clientgo").Get(ctx, "typed", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			cur.Status.ObservedGeneration = 2
+			cur.Spec.Replicas = ptr.To[int32](7)
+			d, err = c.AppsV1().Deployments("clientgo").UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,15 +108,21 @@ func TestClientGo(t *testing.T) {
 	})
 
 	t.Run("scale subresource", func(t *testing.T) {
-		sc, err := c.AppsV1().Deployments("clientgo").GetScale(ctx, "typed", metav1.GetOptions{})
+		first := true
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			sc, err := c.AppsV1().Deployments("clientgo").GetScale(ctx, "typed", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if first && (sc.Spec.Replicas != 3 || sc.Status.Selector != "app=typed") {
+				t.Errorf("scale = %+v", sc)
+			}
+			first = false
+			sc.Spec.Replicas = 5
+			_, err = c.AppsV1().Deployments("clientgo").UpdateScale(ctx, "typed", sc, metav1.UpdateOptions{})
+			return err
+		})
 		if err != nil {
-			t.Fatal(err)
-		}
-		if sc.Spec.Replicas != 3 || sc.Status.Selector != "app=typed" {
-			t.Errorf("scale = %+v", sc)
-		}
-		sc.Spec.Replicas = 5
-		if _, err := c.AppsV1().Deployments("clientgo").UpdateScale(ctx, "typed", sc, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		d, err := c.AppsV1().Deployments("clientgo").Get(ctx, "typed", metav1.GetOptions{})
