@@ -69,6 +69,8 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	mux.HandleFunc("GET /pods", s.authorized("proxy", s.listPods))
 	mux.HandleFunc("GET /pods/", s.authorized("proxy", s.listPods))
 	mux.HandleFunc("GET /stats/summary", s.authorized("stats", s.summary))
+	mux.HandleFunc("GET /metrics", s.authorized("metrics", s.metrics))
+	mux.HandleFunc("GET /metrics/resource", s.authorized("metrics", s.resourceMetrics))
 	mux.HandleFunc("GET /containerLogs/{ns}/{pod}/{container}", s.authorized("log", s.containerLogs))
 	mux.HandleFunc("/exec/{ns}/{pod}/{container}", s.authorized("proxy", s.exec))
 	mux.HandleFunc("/attach/{ns}/{pod}/{container}", s.authorized("proxy", s.attach))

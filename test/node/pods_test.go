@@ -68,6 +68,11 @@ func TestNodeAgent(t *testing.T) {
 		if n.Status.DaemonEndpoints.KubeletEndpoint.Port == 0 {
 			t.Error("no kubelet endpoint port")
 		}
+		// The agent's metrics, through the apiserver's nodes/proxy.
+		metrics, err := c.client.CoreV1().RESTClient().Get().Resource("nodes").Name(c.node).SubResource("proxy").Suffix("metrics").DoRaw(ctx)
+		if err != nil || !strings.Contains(string(metrics), "kubelet_running_pods ") {
+			t.Errorf("nodes/proxy/metrics: %v\n%s", err, metrics)
+		}
 		lease, err := c.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, c.node, metav1.GetOptions{})
 		if err != nil {
 			t.Fatalf("node lease: %v", err)
