@@ -34,6 +34,7 @@ import (
 	"k8s.io/client-go/transport"
 	aggregatorscheme "k8s.io/kube-aggregator/pkg/apiserver/scheme"
 
+	runtimeclassadmission "github.com/capstan-dev/capstan/apiserver/admission/runtimeclass"
 	serviceaccountadmission "github.com/capstan-dev/capstan/apiserver/admission/serviceaccount"
 	"github.com/capstan-dev/capstan/apiserver/pki"
 	"github.com/capstan-dev/capstan/openapi"
@@ -177,7 +178,8 @@ func applyAdmission(gc *genericapiserver.RecommendedConfig, client kubernetes.In
 	plugins := admission.NewPlugins()
 	lifecycle.Register(plugins)
 	serviceaccountadmission.Register(plugins)
-	order := []string{lifecycle.PluginName, serviceaccountadmission.PluginName}
+	runtimeclassadmission.Register(plugins)
+	order := []string{lifecycle.PluginName, serviceaccountadmission.PluginName, runtimeclassadmission.PluginName}
 	initializers := []admission.PluginInitializer{}
 	opts := genericoptions.NewAdmissionOptions()
 	opts.Plugins = plugins

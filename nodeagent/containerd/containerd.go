@@ -83,6 +83,10 @@ func (c Config) toml() string {
 	// runc's state under the node's own directory, not the machine-wide
 	// /run/containerd/runc shared by every containerd.
 	fmt.Fprintf(&b, "      [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n        Root = %q\n", filepath.Join(dir, "runc"))
+	// "test-handler" is the RuntimeClass handler the upstream e2e tests
+	// expect every node to have: runc under another name.
+	fmt.Fprintf(&b, "    [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.test-handler]\n      runtime_type = \"io.containerd.runc.v2\"\n")
+	fmt.Fprintf(&b, "      [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.test-handler.options]\n        Root = %q\n", filepath.Join(dir, "runc"))
 	fmt.Fprintf(&b, "  [plugins.\"io.containerd.grpc.v1.cri\".cni]\n    bin_dir = %q\n    conf_dir = %q\n", c.CNIBinDir, filepath.Join(dir, "cni", "net.d"))
 	if c.RegistryConfigDir != "" {
 		fmt.Fprintf(&b, "  [plugins.\"io.containerd.grpc.v1.cri\".registry]\n    config_path = %q\n", c.RegistryConfigDir)

@@ -135,7 +135,13 @@ func (s *podSync) run(ctx context.Context, rt *podRuntime, inSandbox map[string]
 		if err := mkdirAll(cfg.LogDirectory); err != nil {
 			return err
 		}
-		if _, err := s.m.runtime.RunPodSandbox(ctx, cfg, runtimeHandler(pod)); err != nil {
+		handler, err := s.runtimeHandler(ctx)
+		if err != nil {
+			s.event(corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: "+err.Error())
+			s.requeue(2 * time.Second)
+			return nil
+		}
+		if _, err := s.m.runtime.RunPodSandbox(ctx, cfg, handler); err != nil {
 			s.event(corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: "+err.Error())
 			s.requeue(2 * time.Second)
 			return nil
@@ -239,11 +245,18 @@ func (s *podSync) run(ctx context.Context, rt *podRuntime, inSandbox map[string]
 	return nil
 }
 
-func runtimeHandler(pod *corev1.Pod) string {
-	if pod.Spec.RuntimeClassName != nil {
-		return ""
+// runtimeHandler is the CRI handler of the pod's RuntimeClass ("" for the
+// runtime's default).
+func (s *podSync) runtimeHandler(ctx context.Context) (string, error) {
+	name := s.pod.Spec.RuntimeClassName
+	if name == nil || *name == "" {
+		return "", nil
 	}
-	return ""
+	rc, err := s.m.client.NodeV1().RuntimeClasses().Get(ctx, *name, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("RuntimeHandler for RuntimeClass %q: %w", *name, err)
+	}
+	return rc.Handler, nil
 }
 
 // shouldRecreateSandbox is false for a pod that has finished for good: a

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -401,6 +402,30 @@ spec:
 		c.waitFor("static pod containers removed", time.Minute, func() (bool, error) {
 			return len(c.containersOf(mirror.Annotations["kubernetes.io/config.mirror"])) == 0, nil
 		})
+	})
+
+	t.Run("runtime class handler and overhead", func(t *testing.T) {
+		c := c.with(t)
+		rc := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{GenerateName: "test-"}, Handler: "test-handler",
+			Overhead: &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m")}}}
+		rc, err := c.client.NodeV1().RuntimeClasses().Create(ctx, rc, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.client.NodeV1().RuntimeClasses().Delete(ctx, rc.Name, metav1.DeleteOptions{})
+		p := pod("rc", corev1.RestartPolicyNever, busybox("main", "true"))
+		p.Spec.RuntimeClassName = &rc.Name
+		created := c.createPod(p)
+		if q := created.Spec.Overhead[corev1.ResourceCPU]; q.String() != "10m" {
+			t.Errorf("overhead %v, want the RuntimeClass's 10m", created.Spec.Overhead)
+		}
+		c.waitPod("rc", "Succeeded on the test-handler runtime", time.Minute, phaseIs(corev1.PodSucceeded))
+		missing := pod("rc-missing", corev1.RestartPolicyNever, busybox("main", "true"))
+		missing.Spec.RuntimeClassName = ptr.To("absent")
+		missing.Namespace, missing.Spec.NodeName = c.ns, c.node
+		if _, err := c.client.CoreV1().Pods(c.ns).Create(ctx, missing, metav1.CreateOptions{}); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `RuntimeClass "absent" not found`) {
+			t.Errorf("pod with a missing RuntimeClass: %v", err)
+		}
 	})
 
 	t.Run("pods survive restarts of the agent and of containerd", func(t *testing.T) {
