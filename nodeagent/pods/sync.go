@@ -33,7 +33,11 @@ type podSync struct {
 	// static is set for a pod from a manifest file; its status goes to
 	// its mirror pod.
 	static bool
+	// deadlineExceeded is set when activeDeadlineSeconds ran out.
+	deadlineExceeded bool
 }
+
+const deadlineMessage = "Pod was active on the node longer than the specified deadline"
 
 func (s *podSync) requeue(d time.Duration) {
 	if s.soon == 0 || d < s.soon {
@@ -70,6 +74,16 @@ func (s *podSync) sync(ctx context.Context) (time.Duration, error) {
 	}
 	if s.pod.Status.Phase == corev1.PodSucceeded || s.pod.Status.Phase == corev1.PodFailed {
 		return s.terminate(ctx, rt, inSandbox, false)
+	}
+	// activeDeadlineSeconds counts from the pod's start on the node.
+	if d := s.pod.Spec.ActiveDeadlineSeconds; d != nil && s.pod.Status.StartTime != nil {
+		left := time.Duration(*d)*time.Second - time.Since(s.pod.Status.StartTime.Time)
+		if left <= 0 {
+			s.deadlineExceeded = true
+			s.event(corev1.EventTypeNormal, "DeadlineExceeded", deadlineMessage)
+			return s.terminate(ctx, rt, inSandbox, false)
+		}
+		s.requeue(left)
 	}
 	if err := s.run(ctx, rt, inSandbox); err != nil {
 		return time.Second, err
@@ -537,6 +551,9 @@ func (s *podSync) terminate(ctx context.Context, rt *podRuntime, inSandbox map[s
 		return time.Second, err
 	}
 	status := s.computeStatus(rt, inSandbox)
+	if s.deadlineExceeded {
+		status.Phase, status.Reason, status.Message = corev1.PodFailed, "DeadlineExceeded", deadlineMessage
+	}
 	if deleting && status.Phase != corev1.PodSucceeded && status.Phase != corev1.PodFailed {
 		status.Phase = corev1.PodFailed
 		if allSucceeded(status) {

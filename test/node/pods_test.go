@@ -171,6 +171,17 @@ func TestNodeAgent(t *testing.T) {
 		}
 	})
 
+	t.Run("activeDeadlineSeconds fails the pod", func(t *testing.T) {
+		c := c.with(t)
+		p := pod("deadline", corev1.RestartPolicyAlways, busybox("main", "sleep", "3600"))
+		p.Spec.ActiveDeadlineSeconds = ptr.To(int64(2))
+		c.createPod(p)
+		got := c.waitPod("deadline", "Failed", time.Minute, phaseIs(corev1.PodFailed))
+		if got.Status.Reason != "DeadlineExceeded" {
+			t.Errorf("reason %q message %q", got.Status.Reason, got.Status.Message)
+		}
+	})
+
 	t.Run("restart policy Always restarts a completed container", func(t *testing.T) {
 		c := c.with(t)
 		c.createPod(pod("always", corev1.RestartPolicyAlways, busybox("main", "sh", "-c", "exit 0")))
