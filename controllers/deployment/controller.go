@@ -43,6 +43,7 @@ type Controller struct {
 	deployments appslisters.DeploymentLister
 	replicaSets appslisters.ReplicaSetLister
 	podIndex    cache.Indexer
+	resolver    controllerref.Resolver[*appsv1.Deployment] // finds the Deployments a ReplicaSet event concerns
 	now         func() time.Time
 	synced      []cache.InformerSynced
 	loop        *workloop.Loop // keys are namespace/name of Deployments
@@ -61,8 +62,18 @@ func New(client kubernetes.Interface, recorder record.EventRecorder, deployments
 		deployments: deployments.Lister(),
 		replicaSets: replicaSets.Lister(),
 		podIndex:    pods.Informer().GetIndexer(),
-		now:         time.Now,
-		synced:      []cache.InformerSynced{deployments.Informer().HasSynced, replicaSets.Informer().HasSynced, pods.Informer().HasSynced},
+		resolver: controllerref.Resolver[*appsv1.Deployment]{
+			Kind: controllerKind.Kind,
+			Get: func(namespace, name string) (*appsv1.Deployment, error) {
+				return deployments.Lister().Deployments(namespace).Get(name)
+			},
+			List: func(namespace string) ([]*appsv1.Deployment, error) {
+				return deployments.Lister().Deployments(namespace).List(labels.Everything())
+			},
+			Selector: func(d *appsv1.Deployment) *metav1.LabelSelector { return d.Spec.Selector },
+		},
+		now:    time.Now,
+		synced: []cache.InformerSynced{deployments.Informer().HasSynced, replicaSets.Informer().HasSynced, pods.Informer().HasSynced},
 	}
 	c.loop = workloop.New(Name, c.sync)
 	_, _ = deployments.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -93,36 +104,12 @@ func (c *Controller) enqueue(obj any) {
 
 func (c *Controller) keyOf(d *appsv1.Deployment) string { return cache.MetaObjectToName(d).String() }
 
-// owner resolves a ReplicaSet's controller reference to a Deployment.
-func (c *Controller) owner(namespace string, ref *metav1.OwnerReference) *appsv1.Deployment {
-	if ref == nil || ref.Kind != controllerKind.Kind {
-		return nil
-	}
-	d, err := c.deployments.Deployments(namespace).Get(ref.Name)
-	if err != nil || d.UID != ref.UID {
-		return nil
-	}
-	return d
-}
-
 // selecting returns the Deployments whose selector matches an orphan ReplicaSet.
 func (c *Controller) selecting(rs *appsv1.ReplicaSet) []*appsv1.Deployment {
 	if len(rs.Labels) == 0 {
 		return nil
 	}
-	all, err := c.deployments.Deployments(rs.Namespace).List(labels.Everything())
-	if err != nil {
-		return nil
-	}
-	var out []*appsv1.Deployment
-	for _, d := range all {
-		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(rs.Labels)) {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
+	return c.resolver.Selecting(rs.Namespace, rs.Labels)
 }
 
 func (c *Controller) replicaSetAdded(obj any) {
@@ -135,7 +122,7 @@ func (c *Controller) replicaSetAdded(obj any) {
 		return
 	}
 	if ref := metav1.GetControllerOfNoCopy(rs); ref != nil {
-		c.enqueue(c.owner(rs.Namespace, ref))
+		c.enqueue(c.resolver.Owner(rs.Namespace, ref))
 		return
 	}
 	for _, d := range c.selecting(rs) {
@@ -152,10 +139,10 @@ func (c *Controller) replicaSetUpdated(oldObj, newObj any) {
 	oldRef, curRef := metav1.GetControllerOfNoCopy(old), metav1.GetControllerOfNoCopy(cur)
 	refChanged := !reflect.DeepEqual(oldRef, curRef)
 	if refChanged && oldRef != nil {
-		c.enqueue(c.owner(old.Namespace, oldRef))
+		c.enqueue(c.resolver.Owner(old.Namespace, oldRef))
 	}
 	if curRef != nil {
-		c.enqueue(c.owner(cur.Namespace, curRef))
+		c.enqueue(c.resolver.Owner(cur.Namespace, curRef))
 		return
 	}
 	if refChanged || !reflect.DeepEqual(old.Labels, cur.Labels) {
@@ -170,7 +157,7 @@ func (c *Controller) replicaSetDeleted(obj any) {
 		obj = tomb.Obj
 	}
 	if rs, ok := obj.(*appsv1.ReplicaSet); ok {
-		c.enqueue(c.owner(rs.Namespace, metav1.GetControllerOfNoCopy(rs)))
+		c.enqueue(c.resolver.Owner(rs.Namespace, metav1.GetControllerOfNoCopy(rs)))
 	}
 }
 
@@ -192,7 +179,7 @@ func (c *Controller) podDeleted(obj any) {
 	if err != nil || rs.UID != ref.UID {
 		return
 	}
-	if d := c.owner(rs.Namespace, metav1.GetControllerOfNoCopy(rs)); d != nil && d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
+	if d := c.resolver.Owner(rs.Namespace, metav1.GetControllerOfNoCopy(rs)); d != nil && d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
 		c.enqueue(d)
 	}
 }
@@ -288,19 +275,9 @@ func (c *Controller) claimReplicaSets(ctx context.Context, d *appsv1.Deployment)
 			_, err := c.client.AppsV1().ReplicaSets(d.Namespace).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
 			return err
 		},
-		Recheck: func(ctx context.Context) error {
-			fresh, err := c.client.AppsV1().Deployments(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			if fresh.UID != d.UID {
-				return fmt.Errorf("deployment %s/%s was replaced", d.Namespace, d.Name)
-			}
-			if fresh.DeletionTimestamp != nil {
-				return fmt.Errorf("deployment %s/%s is being deleted", d.Namespace, d.Name)
-			}
-			return nil
-		},
+		Recheck: controllerref.RecheckOwner(d, "deployment", func(ctx context.Context, namespace, name string) (*appsv1.Deployment, error) {
+			return c.client.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+		}),
 	}
 	return controllerref.Claim(ctx, claimer, all)
 }

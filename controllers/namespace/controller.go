@@ -7,7 +7,6 @@ package namespace
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +21,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+
+	"github.com/capstan-dev/capstan/controllers/workloop"
 )
 
 // Name is the controller's name in the manager and in its user agent.
@@ -91,22 +92,11 @@ func (c *Controller) enqueue(obj any) {
 
 // Run processes namespaces with the given number of workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	logger := klog.FromContext(ctx)
-	logger.Info("Starting controller", "controller", Name)
-	defer logger.Info("Shutting down controller", "controller", Name)
-	var wg sync.WaitGroup
-	defer func() {
-		c.queue.ShutDown()
-		wg.Wait()
-	}()
-	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced) {
-		return
+	var run []func()
+	for range workers {
+		run = append(run, func() { wait.UntilWithContext(ctx, c.work, time.Second) })
 	}
-	for i := 0; i < workers; i++ {
-		wg.Go(func() { wait.UntilWithContext(ctx, c.work, time.Second) })
-	}
-	<-ctx.Done()
+	workloop.Serve(ctx, Name, []cache.InformerSynced{c.synced}, c.queue.ShutDown, run...)
 }
 
 func (c *Controller) work(ctx context.Context) {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,6 +27,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+
+	"github.com/capstan-dev/capstan/controllers/workloop"
 )
 
 // Name is the controller's name in the manager and in its user agent.
@@ -111,24 +112,12 @@ func New(client kubernetes.Interface, pods coreinformers.PodInformer, nodes core
 
 // Run collects pods until ctx ends.
 func (c *Controller) Run(ctx context.Context) {
-	defer utilruntime.HandleCrash()
-	logger := klog.FromContext(ctx)
-	logger.Info("Starting controller", "controller", Name)
-	defer logger.Info("Shutting down controller", "controller", Name)
-	var wg sync.WaitGroup
-	defer func() {
-		c.missing.ShutDown()
-		wg.Wait()
-	}()
-	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced...) {
-		return
-	}
-	wg.Go(func() { wait.UntilWithContext(ctx, c.gc, c.opts.Period) })
-	wg.Go(func() {
-		for c.processMissingNode(ctx) {
-		}
-	})
-	<-ctx.Done()
+	workloop.Serve(ctx, Name, c.synced, c.missing.ShutDown,
+		func() { wait.UntilWithContext(ctx, c.gc, c.opts.Period) },
+		func() {
+			for c.processMissingNode(ctx) {
+			}
+		})
 }
 
 // gc examines every pod once.

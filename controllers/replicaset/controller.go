@@ -50,6 +50,7 @@ const (
 type Controller struct {
 	kind     schema.GroupVersionKind
 	owners   Owners
+	resolver controllerref.Resolver[*appsv1.ReplicaSet] // finds the owners a pod event concerns
 	client   kubernetes.Interface
 	podIndex cache.Indexer
 	recorder record.EventRecorder
@@ -73,8 +74,14 @@ func NewFor(name string, owners Owners, client kubernetes.Interface, recorder re
 		return nil, fmt.Errorf("indexing pods by controller: %w", err)
 	}
 	c := &Controller{
-		kind:     owners.Kind(),
-		owners:   owners,
+		kind:   owners.Kind(),
+		owners: owners,
+		resolver: controllerref.Resolver[*appsv1.ReplicaSet]{
+			Kind:     owners.Kind().Kind,
+			Get:      owners.Get,
+			List:     owners.List,
+			Selector: func(rs *appsv1.ReplicaSet) *metav1.LabelSelector { return rs.Spec.Selector },
+		},
 		client:   client,
 		podIndex: podInformer.GetIndexer(),
 		recorder: recorder,
@@ -121,36 +128,16 @@ func (c *Controller) enqueue(rs *appsv1.ReplicaSet) {
 	}
 }
 
-// owner resolves a pod's controller reference to one of our owners.
+// owner resolves a pod's controller reference to one of our owners; the
+// reference must name the owners' API group as well as their kind.
 func (c *Controller) owner(namespace string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
-	if ref == nil || ref.Kind != c.kind.Kind {
+	if ref == nil {
 		return nil
 	}
 	if gv, err := schema.ParseGroupVersion(ref.APIVersion); err != nil || gv.Group != c.kind.Group {
 		return nil
 	}
-	rs, err := c.owners.Get(namespace, ref.Name)
-	if err != nil || rs.UID != ref.UID {
-		return nil
-	}
-	return rs
-}
-
-// selecting returns the owners whose selector matches an orphan pod.
-func (c *Controller) selecting(pod *corev1.Pod) []*appsv1.ReplicaSet {
-	all, err := c.owners.List(pod.Namespace)
-	if err != nil {
-		return nil
-	}
-	var out []*appsv1.ReplicaSet
-	for _, rs := range all {
-		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, rs)
-	}
-	return out
+	return c.resolver.Owner(namespace, ref)
 }
 
 func (c *Controller) podAdded(obj any) {
@@ -171,7 +158,7 @@ func (c *Controller) podAdded(obj any) {
 		}
 		return
 	}
-	for _, rs := range c.selecting(pod) {
+	for _, rs := range c.resolver.Selecting(pod.Namespace, pod.Labels) {
 		c.enqueue(rs)
 	}
 }
@@ -210,7 +197,7 @@ func (c *Controller) podUpdated(oldObj, newObj any) {
 		return
 	}
 	if labelsChanged || refChanged {
-		for _, rs := range c.selecting(cur) {
+		for _, rs := range c.resolver.Selecting(cur.Namespace, cur.Labels) {
 			c.enqueue(rs)
 		}
 	}
@@ -286,19 +273,7 @@ func (c *Controller) syncOwner(ctx context.Context, key string) error {
 			_, err := c.client.CoreV1().Pods(namespace).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
 			return err
 		},
-		Recheck: func(ctx context.Context) error {
-			fresh, err := c.owners.Fetch(ctx, namespace, name)
-			if err != nil {
-				return err
-			}
-			if fresh.UID != rs.UID {
-				return fmt.Errorf("%s %s was replaced", c.kind.Kind, key)
-			}
-			if fresh.DeletionTimestamp != nil {
-				return fmt.Errorf("%s %s is being deleted", c.kind.Kind, key)
-			}
-			return nil
-		},
+		Recheck: controllerref.RecheckOwner(rs, c.kind.Kind, c.owners.Fetch),
 	}
 	pods, err := controllerref.Claim(ctx, claimer, active)
 	if err != nil {

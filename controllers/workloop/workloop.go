@@ -1,10 +1,12 @@
 // Package workloop is the loop every Capstan controller runs: a
 // rate-limited queue of keys, workers that call the controller's sync
-// function, and retries with back-off when a sync fails.
+// function, and retries with back-off when a sync fails. Serve is the same
+// start and stop for controllers that keep queues of their own.
 package workloop
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -68,4 +70,27 @@ func (l *Loop) work(ctx context.Context) {
 		}
 		l.queue.Done(key)
 	}
+}
+
+// Serve runs a controller that keeps its own queues: it logs the start and
+// stop of the controller called name, waits for the informers, runs each of
+// run in a goroutine and, once ctx ends, calls shutDown, which must make
+// them return, and waits for them.
+func Serve(ctx context.Context, name string, synced []cache.InformerSynced, shutDown func(), run ...func()) {
+	defer utilruntime.HandleCrash()
+	logger := klog.FromContext(ctx)
+	logger.Info("Starting controller", "controller", name)
+	defer logger.Info("Shutting down controller", "controller", name)
+	var wg sync.WaitGroup
+	defer func() {
+		shutDown()
+		wg.Wait()
+	}()
+	if !cache.WaitForNamedCacheSyncWithContext(ctx, synced...) {
+		return
+	}
+	for _, fn := range run {
+		wg.Go(fn)
+	}
+	<-ctx.Done()
 }

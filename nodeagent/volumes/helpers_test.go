@@ -2,7 +2,6 @@ package volumes
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -180,46 +179,6 @@ func cmVolume(name, cm string, items ...corev1.KeyToPath) corev1.Volume {
 	return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 		LocalObjectReference: corev1.LocalObjectReference{Name: cm}, Items: items,
 	}}}
-}
-
-// files returns what a container sees in dir: each regular file reachable
-// through the visible (non-hidden) names, as "mode content".
-func files(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	got := map[string]string{}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "..") {
-			continue
-		}
-		root, err := filepath.EvalSymlinks(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			info, err := os.Stat(p)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			got[filepath.Join(e.Name(), rel)] = info.Mode().Perm().String() + " " + string(data)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return got
 }
 
 // dataDir returns the timestamped directory ..data points to.

@@ -40,17 +40,11 @@ func (s *setup) projectedPayload(src *corev1.ProjectedVolumeSource) (map[string]
 		var err error
 		switch {
 		case source.ConfigMap != nil:
-			optional := isTrue(source.ConfigMap.Optional)
-			cm, gerr := s.getConfigMap(source.ConfigMap.Name, optional)
-			if err = gerr; err == nil {
-				part, err = configMapPayload(source.ConfigMap.Items, cm, defaultMode, optional)
-			}
+			cm := source.ConfigMap
+			part, err = s.keyValuePayload(configMaps, cm.Name, cm.Items, defaultMode, isTrue(cm.Optional))
 		case source.Secret != nil:
-			optional := isTrue(source.Secret.Optional)
-			secret, gerr := s.getSecret(source.Secret.Name, optional)
-			if err = gerr; err == nil {
-				part, err = secretPayload(source.Secret.Items, secret, defaultMode, optional)
-			}
+			secret := source.Secret
+			part, err = s.keyValuePayload(secrets, secret.Name, secret.Items, defaultMode, isTrue(secret.Optional))
 		case source.DownwardAPI != nil:
 			part, err = s.downwardAPIPayload(source.DownwardAPI.Items, defaultMode)
 		case source.ServiceAccountToken != nil:

@@ -24,6 +24,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/capstan-dev/capstan/nodeagent/volumes/atomicwriter/atomicwritertest"
 )
 
 // tokenServer answers TokenRequests with numbered tokens valid for the
@@ -146,7 +148,7 @@ func TestSetupProjected(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, files(t, paths["proj"])); diff != "" {
+			if diff := cmp.Diff(tt.want, atomicwritertest.Files(t, paths["proj"])); diff != "" {
 				t.Errorf("files (-want +got)\n%s", diff)
 			}
 			if got := e.mounter.fsType(paths["proj"]); got != "tmpfs" {
@@ -242,7 +244,7 @@ func TestServiceAccountTokenRefresh(t *testing.T) {
 				if s.wantErr != "" {
 					continue
 				}
-				if got := files(t, paths["token"])["token"]; got != "-rw-r--r-- "+s.wantToken {
+				if got := atomicwritertest.Files(t, paths["token"])["token"]; got != "-rw-r--r-- "+s.wantToken {
 					t.Errorf("step %d: token file %q, want %s", i, got, s.wantToken)
 				}
 			}
@@ -365,7 +367,7 @@ func TestClusterTrustBundle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(map[string]string{"ca.crt": "-rw-r--r-- " + tt.want}, files(t, paths["ca"])); diff != "" {
+			if diff := cmp.Diff(map[string]string{"ca.crt": "-rw-r--r-- " + tt.want}, atomicwritertest.Files(t, paths["ca"])); diff != "" {
 				t.Errorf("files (-want +got)\n%s", diff)
 			}
 		})

@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/capstan-dev/capstan/nodeagent/volumes/atomicwriter/atomicwritertest"
 )
 
 func TestSetupAtomicVolumes(t *testing.T) {
@@ -146,7 +148,7 @@ func TestSetupAtomicVolumes(t *testing.T) {
 			if paths["vol"] != want {
 				t.Errorf("path = %q, want %q", paths["vol"], want)
 			}
-			if diff := cmp.Diff(tt.want, files(t, want)); diff != "" {
+			if diff := cmp.Diff(tt.want, atomicwritertest.Files(t, want)); diff != "" {
 				t.Errorf("files (-want +got)\n%s", diff)
 			}
 			// Secrets live in memory, config maps on disk.
@@ -185,7 +187,7 @@ func TestSetupLiveUpdate(t *testing.T) {
 	if _, err := e.m.Setup(ctx, pod); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]string{"a": "-rw-r--r-- one", "c": "-rw-r--r-- 3"}, files(t, dir)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"a": "-rw-r--r-- one", "c": "-rw-r--r-- 3"}, atomicwritertest.Files(t, dir)); diff != "" {
 		t.Errorf("files (-want +got)\n%s", diff)
 	}
 	if _, err := os.Stat(filepath.Join(dir, first)); !os.IsNotExist(err) {
@@ -204,7 +206,7 @@ func TestSetupLiveUpdate(t *testing.T) {
 	if paths["vol"] != dir {
 		t.Errorf("published volume dropped after a failed refresh: %v", paths)
 	}
-	if got := files(t, dir); len(got) != 2 {
+	if got := atomicwritertest.Files(t, dir); len(got) != 2 {
 		t.Errorf("files after deletion = %v, want the last contents", got)
 	}
 }
@@ -274,7 +276,7 @@ func TestSetupDownwardAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, files(t, paths["info"])); diff != "" {
+			if diff := cmp.Diff(tt.want, atomicwritertest.Files(t, paths["info"])); diff != "" {
 				t.Errorf("files (-want +got)\n%s", diff)
 			}
 		})
@@ -294,7 +296,7 @@ func TestSetupDownwardAPIFollowsLabels(t *testing.T) {
 	if _, err := e.m.Setup(context.Background(), pod); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]string{"labels": "-rw-r--r-- app=\"web\"\ntier=\"front\""}, files(t, paths["info"])); diff != "" {
+	if diff := cmp.Diff(map[string]string{"labels": "-rw-r--r-- app=\"web\"\ntier=\"front\""}, atomicwritertest.Files(t, paths["info"])); diff != "" {
 		t.Errorf("files (-want +got)\n%s", diff)
 	}
 }

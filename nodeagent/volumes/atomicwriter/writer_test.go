@@ -10,51 +10,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/capstan-dev/capstan/nodeagent/volumes/atomicwriter/atomicwritertest"
 )
 
 func file(data string, mode int32) File { return File{Data: []byte(data), Mode: mode} }
-
-// visible returns what a reader of dir sees: every regular file reachable
-// through the user-visible names, with its content and mode.
-func visible(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	got := map[string]string{}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "..") {
-			continue
-		}
-		root := filepath.Join(dir, e.Name())
-		// Walk through the symlink: WalkDir does not follow a symlinked root.
-		real, err := filepath.EvalSymlinks(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			info, err := os.Stat(p)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(real, p)
-			got[filepath.Join(e.Name(), rel)] = info.Mode().Perm().String() + " " + string(data)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return got
-}
 
 func hiddenDirs(t *testing.T, dir string) []string {
 	t.Helper()
@@ -147,7 +107,7 @@ func TestWrite(t *testing.T) {
 				if wantPerms := map[bool]int{true: 1, false: 0}[s.wantWritten]; perms != wantPerms {
 					t.Errorf("step %d: setPerms ran %d times, want %d", i, perms, wantPerms)
 				}
-				if diff := cmp.Diff(s.want, visible(t, dir)); diff != "" {
+				if diff := cmp.Diff(s.want, atomicwritertest.Files(t, dir)); diff != "" {
 					t.Errorf("step %d: visible files (-want +got)\n%s", i, diff)
 				}
 				after := hiddenDirs(t, dir)
@@ -232,7 +192,7 @@ func TestWriteRecovers(t *testing.T) {
 			if _, err := w.Write(map[string]File{"k": file("v", 0o644)}, nil); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(map[string]string{"k": "-rw-r--r-- v"}, visible(t, dir)); diff != "" {
+			if diff := cmp.Diff(map[string]string{"k": "-rw-r--r-- v"}, atomicwritertest.Files(t, dir)); diff != "" {
 				t.Errorf("(-want +got)\n%s", diff)
 			}
 		})
