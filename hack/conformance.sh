@@ -75,7 +75,11 @@ for i in $(seq 1 "$nodes"); do
     --pod-cidr "10.244.$i.0/24" --bridge "capc$i" --image-archive-dir "$images" >"$work/node$i.log" 2>&1 &
   pids+=("$!")
 done
-kubectl wait --for=condition=Ready node --all --timeout=300s >/dev/null || { tail -30 "$work"/node*.log; exit 1; }
+for _ in $(seq 1 300); do
+  [ "$(kubectl get nodes -o name 2>/dev/null | wc -l)" -ge "$nodes" ] && break
+  sleep 1
+done
+kubectl wait --for=condition=Ready node --all --timeout=300s >/dev/null || { tail -n 30 "$work"/node*.log; exit 1; }
 note="Cluster: one capstan server and $nodes capstan agents (127.0.0.2-$((1+nodes)), each with its own containerd); offline images imported."
 
 rm -rf "$report" && mkdir -p "$report"
