@@ -23,6 +23,7 @@ const (
 	kindApp containerKind = iota
 	kindInit
 	kindSidecar
+	kindEphemeral
 )
 
 // waiting is a reason the agent could not start a container.
@@ -228,6 +229,11 @@ func (s *podSync) containerConfig(c *corev1.Container, kind containerKind, resta
 	sc, err := containerSecurity(pod, c)
 	if err != nil {
 		return nil, err
+	}
+	if target := s.ephemeralTargets[c.Name]; kind == kindEphemeral && target != "" {
+		// An ephemeral container shares the process namespace of its target.
+		sc.NamespaceOptions.Pid = runtimeapi.NamespaceMode_TARGET
+		sc.NamespaceOptions.TargetId = target
 	}
 	lc.SecurityContext = sc
 	cfg.Linux = lc

@@ -262,6 +262,12 @@ func (s *podSync) computeStatus(rt *podRuntime, inSandbox map[string]bool) corev
 		}
 	}
 
+	st.EphemeralContainerStatuses = nil
+	for i := range pod.Spec.EphemeralContainers {
+		c := (*corev1.Container)(&pod.Spec.EphemeralContainers[i].EphemeralContainerCommon)
+		st.EphemeralContainerStatuses = append(st.EphemeralContainerStatuses, s.containerStatus(c, rt, inSandbox, "ContainerCreating", false))
+	}
+
 	// Phase.
 	phase := corev1.PodPending
 	switch {
@@ -333,6 +339,11 @@ func (s *podSync) computeStatus(rt *podRuntime, inSandbox map[string]bool) corev
 		}
 	}
 	conds = append(conds, containersReady, readyCond)
+	// The agent has acted on this generation of the spec.
+	st.ObservedGeneration = pod.Generation
+	for i := range conds {
+		conds[i].ObservedGeneration = pod.Generation
+	}
 	st.Conditions = mergeConditions(pod.Status.Conditions, conds)
 	return st
 }

@@ -35,6 +35,9 @@ type podSync struct {
 	static bool
 	// deadlineExceeded is set when activeDeadlineSeconds ran out.
 	deadlineExceeded bool
+	// ephemeralTargets maps an ephemeral container to the ID of the
+	// running container whose processes it joins.
+	ephemeralTargets map[string]string
 }
 
 const deadlineMessage = "Pod was active on the node longer than the specified deadline"
@@ -256,6 +259,25 @@ func (s *podSync) run(ctx context.Context, rt *podRuntime, inSandbox map[string]
 		}()
 	}
 	wg.Wait()
+
+	// Ephemeral containers run once each, never restarted.
+	s.ephemeralTargets = map[string]string{}
+	for i := range pod.Spec.EphemeralContainers {
+		ec := &pod.Spec.EphemeralContainers[i]
+		if len(rt.containers[ec.Name]) > 0 {
+			continue
+		}
+		if t := ec.TargetContainerName; t != "" {
+			if cur := rt.latestInSandbox(t, inSandbox); cur != nil && cur.State == runtimeapi.ContainerState_CONTAINER_RUNNING {
+				s.ephemeralTargets[ec.Name] = cur.Id
+			}
+		}
+		c := (*corev1.Container)(&ec.EphemeralContainerCommon)
+		if w := s.startContainer(ctx, c, kindEphemeral, 0, sb.Id, sbCfg, paths, podIPs); w != nil {
+			s.waiting[c.Name] = w
+			s.requeue(2 * time.Second)
+		}
+	}
 	return nil
 }
 

@@ -325,6 +325,32 @@ func TestNodeAgent(t *testing.T) {
 		})
 	})
 
+	t.Run("ephemeral container and observed generation", func(t *testing.T) {
+		c := c.with(t)
+		p, err := c.client.CoreV1().Pods(c.ns).Get(ctx, "vols", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status.ObservedGeneration != p.Generation {
+			t.Errorf("observedGeneration %d, generation %d", p.Status.ObservedGeneration, p.Generation)
+		}
+		ec := corev1.EphemeralContainer{TargetContainerName: "main", EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+			Name: "debugger", Image: images.BusyboxImage, ImagePullPolicy: corev1.PullIfNotPresent, Command: []string{"sh", "-c", "echo debugging; sleep 3600"},
+			TerminationMessagePolicy: corev1.TerminationMessageReadFile, TerminationMessagePath: "/dev/termination-log"}}
+		p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, ec)
+		if _, err := c.client.CoreV1().Pods(c.ns).UpdateEphemeralContainers(ctx, "vols", p, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		c.waitPod("vols", "ephemeral container running", time.Minute, func(p *corev1.Pod) bool {
+			return len(p.Status.EphemeralContainerStatuses) == 1 && p.Status.EphemeralContainerStatuses[0].State.Running != nil
+		})
+		// It shares the target's process namespace: it sees main's sleep.
+		out, _, err := c.exec("vols", "debugger", "sh", "-c", "ps")
+		if err != nil || !strings.Contains(out, "sleep 3600") {
+			t.Errorf("ps in the ephemeral container: %v\n%s", err, out)
+		}
+	})
+
 	t.Run("exec", func(t *testing.T) {
 		c := c.with(t)
 		out, errOut, err := c.exec("vols", "main", "sh", "-c", "echo out; echo err >&2")
