@@ -49,6 +49,22 @@ func sigOf(name string) string {
 	return "other"
 }
 
+// conformanceName finds the conformance test a JUnit case is: ginkgo's CLI
+// appends the spec's labels ("[sig-node, Conformance]") to the name, which
+// e2e.test's own report does not.
+func conformanceName(junitName string, conformance map[string]bool) string {
+	name := normalize(junitName)
+	if conformance[name] {
+		return name
+	}
+	if strings.HasSuffix(name, "]") {
+		if i := strings.LastIndex(name, " ["); i > 0 && conformance[name[:i]] {
+			return name[:i]
+		}
+	}
+	return ""
+}
+
 // normalize maps a JUnit test name to the codename form: ginkgo v2 writes
 // specs as "[It] <codename>", and line breaks in the YAML fold to spaces.
 func normalize(name string) string {
@@ -131,29 +147,43 @@ func run(junitPath, listPath, outDir, note, passingPath string, stdout io.Writer
 		name := normalize(e.Codename)
 		conformance[name] = true
 	}
-	seen := map[string]bool{}
-	var failing, passed, regressions []string
+	// Each JUnit file lists every spec; one that ran in either file counts
+	// with its result, one skipped in all of them as skipped.
+	results := map[string]junitCase{}
+	var order []string
 	for _, s := range suites.Suites {
 		for _, c := range s.Cases {
-			name := normalize(c.Name)
-			if !conformance[name] || seen[name] {
+			name := conformanceName(c.Name, conformance)
+			if name == "" {
 				continue // setup/teardown nodes and non-conformance tests are not counted
 			}
-			seen[name] = true
-			n := bump(sigOf(name))
-			switch {
-			case c.Failure != nil || c.Error != nil:
-				n.failed++
-				failing = append(failing, name)
-				if known[name] {
-					regressions = append(regressions, name)
-				}
-			case c.Skipped != nil:
-				n.skipped++
-			default:
-				n.passed++
-				passed = append(passed, name)
+			prev, ok := results[name]
+			if !ok {
+				order = append(order, name)
 			}
+			if !ok || (prev.Skipped != nil && c.Skipped == nil) {
+				results[name] = c
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var failing, passed, regressions []string
+	for _, name := range order {
+		c := results[name]
+		seen[name] = true
+		n := bump(sigOf(name))
+		switch {
+		case c.Failure != nil || c.Error != nil:
+			n.failed++
+			failing = append(failing, name)
+			if known[name] {
+				regressions = append(regressions, name)
+			}
+		case c.Skipped != nil:
+			n.skipped++
+		default:
+			n.passed++
+			passed = append(passed, name)
 		}
 	}
 	for name := range conformance {

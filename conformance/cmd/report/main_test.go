@@ -61,3 +61,27 @@ func TestPassedListFeedsTheKnownPassingFile(t *testing.T) {
 		t.Errorf("passed.txt = %q", passed)
 	}
 }
+
+// A parallel and a serial ginkgo run each list every spec, with the labels
+// appended to the name: a spec counts with the result of the run that ran it.
+func TestParallelAndSerialReportsMerge(t *testing.T) {
+	dir := t.TempDir()
+	parallel := `<testsuites><testsuite>
+<testcase name="[It] [sig-node] P passes [Conformance] [sig-node, Conformance]"></testcase>
+<testcase name="[It] [sig-node] S serial [Serial] [Conformance] [sig-node, Serial, Conformance]"><skipped></skipped></testcase>
+</testsuite></testsuites>`
+	serial := `<testsuites><testsuite>
+<testcase name="[It] [sig-node] P passes [Conformance] [sig-node, Conformance]"><skipped></skipped></testcase>
+<testcase name="[It] [sig-node] S serial [Serial] [Conformance] [sig-node, Serial, Conformance]"><failure message="x"></failure></testcase>
+</testsuite></testsuites>`
+	os.WriteFile(filepath.Join(dir, "p.xml"), []byte(parallel), 0o644)
+	os.WriteFile(filepath.Join(dir, "s.xml"), []byte(serial), 0o644)
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("- codename: '[sig-node] P passes [Conformance]'\n- codename: '[sig-node] S serial [Serial] [Conformance]'\n"), 0o644)
+	var out strings.Builder
+	if _, err := run(filepath.Join(dir, "p.xml")+","+filepath.Join(dir, "s.xml"), filepath.Join(dir, "c.yaml"), dir, "", "", &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "| sig-node | 1 | 1 | 0 | 0 |") {
+		t.Errorf("summary:\n%s", out.String())
+	}
+}
