@@ -33,8 +33,8 @@ func TestMountToken(t *testing.T) {
 			wantVolumes: 0, wantMounts: []int{1},
 		},
 		{
-			name: "an existing kube-api-access volume is reused",
-			pod: corev1.Pod{Spec: corev1.PodSpec{Volumes: []corev1.Volume{{Name: "kube-api-access-abcde"}}, Containers: []corev1.Container{{Name: "a"}}}},
+			name:        "an existing kube-api-access volume is reused",
+			pod:         corev1.Pod{Spec: corev1.PodSpec{Volumes: []corev1.Volume{{Name: "kube-api-access-abcde"}}, Containers: []corev1.Container{{Name: "a"}}}},
 			wantVolumes: 1, wantMounts: []int{1},
 		},
 	}
