@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -217,8 +218,14 @@ func TestSchedulerPlacement(t *testing.T) {
 			t.Fatalf("sidecar on %q, want fit-small", got)
 		}
 		// Overhead counts too: 0.3 + 0.3 does not fit the 0.5 left on fit-big.
+		// The pod gets it from its RuntimeClass at admission.
+		rc := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "sched-overhead"}, Handler: "runc",
+			Overhead: &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("300m")}}}
+		if _, err := c.NodeV1().RuntimeClasses().Create(context.Background(), rc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 		p = inGroup(schedPod("overhead", "300m"), "fit")
-		p.Spec.Overhead = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("300m")}
+		p.Spec.RuntimeClassName = ptr.To("sched-overhead")
 		createPod(t, c, ns, p)
 		msg := waitUnschedulable(t, c, ns, "overhead")
 		if !strings.Contains(msg, "2 Insufficient cpu") {
