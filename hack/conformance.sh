@@ -49,6 +49,12 @@ cleanup() {
     for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || break; sleep 1; done
     kill -KILL "$p" 2>/dev/null || true
   done
+  # Sandboxes of pods that did not finish deleting: their shims (found by
+  # this run's containerd sockets) and what they run.
+  for shim in $(pgrep -f "containerd-shim-runc-v2 .*-address $work/" || true); do
+    pkill -KILL -P "$shim" 2>/dev/null || true
+    kill -KILL "$shim" 2>/dev/null || true
+  done
   for i in $(seq 1 "$nodes"); do ip link del "capc$i" 2>/dev/null || true; done
   grep " $work/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$work" "$images"
