@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/capstan-dev/capstan/nodeagent/containerd"
 	"github.com/capstan-dev/capstan/nodeagent/images"
 )
@@ -55,12 +57,11 @@ func TestKubectlRunsPods(t *testing.T) {
 		_ = exec.Command("ip", "link", "del", "capste2e").Run()
 	})
 	// The local agent registers its Node once it has started containerd.
-	deadline := time.Now().Add(90 * time.Second)
-	for strings.TrimSpace(k.run("get", "nodes", "-o", "name")) == "" {
-		if time.Now().After(deadline) {
-			t.Fatal("no Node registered within 90s")
-		}
-		time.Sleep(200 * time.Millisecond)
+	err = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 90*time.Second, true, func(context.Context) (bool, error) {
+		return strings.TrimSpace(k.run("get", "nodes", "-o", "name")) != "", nil
+	})
+	if err != nil {
+		t.Fatal("no Node registered within 90s")
 	}
 	k.run("wait", "--for=condition=Ready", "node", "--all", "--timeout=90s")
 
@@ -84,20 +85,16 @@ func TestKubectlRunsPods(t *testing.T) {
 	}
 	defer func() { _ = pf.Process.Kill(); _ = pf.Wait() }()
 	var body string
-	deadline = time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	_ = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/index.html", local))
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			body = string(b)
-			break
+		if err != nil {
+			return false, nil // the forward is not listening yet
 		}
-		select {
-		case <-time.After(100 * time.Millisecond):
-		case <-context.Background().Done():
-		}
-	}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		return true, nil
+	})
 	if body != "port-forwarded\n" {
 		t.Errorf("through kubectl port-forward: %q", body)
 	}
