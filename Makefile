@@ -9,7 +9,7 @@ DATA_DIR ?= capstan-data
 # Packages run by `make test`; the slow end-to-end suite runs after the rest.
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build run test unit e2e verify verify-codegen update-codegen vet fmt clean node-deps images
+.PHONY: all build run test unit e2e verify verify-codegen update-codegen vet fmt clean node-deps images busybox
 
 all: build
 
@@ -28,11 +28,15 @@ run: build
 node-deps:
 	./hack/install-node-deps.sh
 
-# The pause and busybox image archives a node imports without a registry.
-images:
-	$(GO) run ./hack/node-images -out $(BIN)/images
+# busybox 1.37.0, built static from source (the version of upstream's test image).
+busybox:
+	./hack/build-busybox.sh
 
-test: verify node-deps unit e2e
+# The pause and busybox image archives a node imports without a registry.
+images: busybox
+	$(GO) run ./hack/node-images -out $(BIN)/images -busybox $(BIN)/busybox
+
+test: verify node-deps busybox unit e2e
 
 verify: vet verify-codegen fmt
 
@@ -49,6 +53,9 @@ update-codegen:
 verify-codegen:
 	./hack/verify-codegen.sh
 
+# Tests that build the busybox image use bin/busybox.
+export CAPSTAN_BUSYBOX := $(CURDIR)/$(BIN)/busybox
+
 unit:
 	$(GO) test -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /test/e2e)
 
@@ -60,7 +67,7 @@ clean:
 
 # Benchmarks (not part of `make test`): pod startup latency on one node.
 .PHONY: bench
-bench: node-deps
+bench: node-deps busybox
 	$(GO) test -tags bench -count=1 -timeout 20m -run TestPodStartupLatency -v ./test/node/ 2>&1 | grep -E '^\||^(ok|FAIL|---)'
 
 # The upstream [Conformance] suite against a local cluster (not part of `make test`).

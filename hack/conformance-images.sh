@@ -4,7 +4,7 @@
 # conformance/images/out/, for a node's containerd to import without a
 # registry (images.Ctr.Import). Programs are built from the Kubernetes module,
 # tools come from Debian packages (apt-get download, nothing is installed),
-# the busybox images from Debian's busybox-static. Cached in
+# the busybox images from busybox 1.37.0 (hack/build-busybox.sh). Cached in
 # conformance/images/cache/ (remove it to take newer Debian packages): a run
 # after an unchanged one takes about a second.
 #   ONLY=regex   build only the images whose names match
@@ -27,6 +27,7 @@ fi
 
 cd "$conf"
 go build -o bin/images ./cmd/images
-./bin/images -out images/out -cache images/cache -busybox /bin/busybox -capstan "$root" \
+"$root/hack/build-busybox.sh"
+./bin/images -out images/out -cache images/cache -busybox "$root/bin/busybox" -capstan "$root" \
   ${ONLY:+-only "$ONLY"} ${CHECK:+-check}
 ls -l images/out/*.tar | awk '{ printf "%5d MB  %s\n", $5 / 1048576, $NF; total += $5 } END { printf "%5d MB  total\n", total / 1048576 }'

@@ -24,7 +24,8 @@ list=$(cd "$conf" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/test/conformanc
 
 echo "== building the offline test images"
 "$root/hack/install-node-deps.sh"
-(cd "$root" && go run ./hack/node-images -out "$root/bin/images" >/dev/null)
+"$root/hack/build-busybox.sh"
+(cd "$root" && go run ./hack/node-images -out "$root/bin/images" -busybox "$root/bin/busybox" >/dev/null)
 "$root/hack/conformance-images.sh" >/dev/null
 images=$(mktemp -d)
 ln -s "$root"/bin/images/*.tar "$conf"/images/out/*.tar "$images"/ 2>/dev/null || true

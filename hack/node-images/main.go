@@ -15,14 +15,17 @@ import (
 
 func main() {
 	out := flag.String("out", "bin/images", "directory for the archives")
+	bb := flag.String("busybox", "", "statically linked busybox (hack/build-busybox.sh builds bin/busybox); defaults to the one on PATH")
 	flag.Parse()
 	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
 	if err != nil {
 		fail(fmt.Errorf("finding the module: %w", err))
 	}
-	busybox, err := exec.LookPath("busybox")
-	if err != nil {
-		fail(fmt.Errorf("busybox (Debian's busybox-static) is not installed; run hack/install-node-deps.sh"))
+	busybox := *bb
+	if busybox == "" {
+		if busybox, err = exec.LookPath("busybox"); err != nil {
+			fail(fmt.Errorf("no busybox: run hack/build-busybox.sh or hack/install-node-deps.sh"))
+		}
 	}
 	archives, err := images.BuildNodeImages(*out, "go", strings.TrimSpace(string(root)), busybox)
 	if err != nil {

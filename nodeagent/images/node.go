@@ -27,7 +27,7 @@ func Pause(pauseBinary string) Image {
 }
 
 // Busybox is a busybox image made from a statically linked busybox binary
-// (Debian's busybox-static): every applet linked into /bin, a passwd and
+// (hack/build-busybox.sh builds 1.37.0): every applet linked in, a passwd and
 // group file with root and nobody, and the writable directories tests use.
 func Busybox(busybox string) (Image, error) {
 	out, err := exec.Command(busybox, "--list-full").Output()

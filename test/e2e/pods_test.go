@@ -32,7 +32,7 @@ func TestKubectlRunsPods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	busybox, err := exec.LookPath("busybox")
+	busybox, err := busyboxBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,4 +107,15 @@ func TestKubectlRunsPods(t *testing.T) {
 		t.Errorf("deleting with a 5s grace period took %s", d)
 	}
 	k.run("delete", "pod", "hello", "--wait=true", "--timeout=60s")
+}
+
+// busyboxBinary is the busybox the image is made from: $CAPSTAN_BUSYBOX
+// (make builds busybox 1.37.0 into bin/busybox), else the one on PATH.
+func busyboxBinary() (string, error) {
+	if p := os.Getenv("CAPSTAN_BUSYBOX"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return exec.LookPath("busybox")
 }

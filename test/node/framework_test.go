@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	busybox, err := exec.LookPath("busybox")
+	busybox, err := busyboxBinary()
 	if err != nil {
 		fmt.Println("busybox (Debian's busybox-static) is not installed; `make test` installs it")
 		os.Exit(1)
@@ -355,4 +355,15 @@ func (c *cluster) events(name string) string {
 		fmt.Fprintf(&b, "%s %s %s: %s\n", e.InvolvedObject.Name, e.Type, e.Reason, e.Message)
 	}
 	return b.String()
+}
+
+// busyboxBinary is the busybox the image is made from: $CAPSTAN_BUSYBOX
+// (make builds busybox 1.37.0 into bin/busybox), else the one on PATH.
+func busyboxBinary() (string, error) {
+	if p := os.Getenv("CAPSTAN_BUSYBOX"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return exec.LookPath("busybox")
 }

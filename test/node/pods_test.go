@@ -351,6 +351,21 @@ func TestNodeAgent(t *testing.T) {
 		}
 	})
 
+	t.Run("environment variable names that are not shell identifiers", func(t *testing.T) {
+		c := c.with(t)
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "names"}, Data: map[string]string{"data-1": "value-1"}}
+		if _, err := c.client.CoreV1().ConfigMaps(c.ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		main := busybox("main", "sh", "-c", "env")
+		main.EnvFrom = []corev1.EnvFromSource{{Prefix: "1-", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "names"}}}}
+		c.createPod(pod("env-names", corev1.RestartPolicyNever, main))
+		c.waitPod("env-names", "Succeeded", time.Minute, phaseIs(corev1.PodSucceeded))
+		if out := c.logs("env-names", "main", false); !strings.Contains(out, "1-data-1=value-1") {
+			t.Errorf("the busybox shell lost 1-data-1:\n%s", out)
+		}
+	})
+
 	t.Run("exec", func(t *testing.T) {
 		c := c.with(t)
 		out, errOut, err := c.exec("vols", "main", "sh", "-c", "echo out; echo err >&2")
