@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 
-	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,8 +16,10 @@ import (
 	"k8s.io/apiserver/pkg/admission"
 	genericadmissioninit "k8s.io/apiserver/pkg/admission/initializer"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	nodelisters "k8s.io/client-go/listers/node/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/capstan-dev/capstan/apiserver/admission/podplugin"
 )
 
 // PluginName is the plugin's name in --enable-admission-plugins.
@@ -31,9 +32,7 @@ func Register(plugins *admission.Plugins) {
 
 // Plugin is the RuntimeClass admission plugin.
 type Plugin struct {
-	*admission.Handler
-	client kubernetes.Interface
-	lister nodelisters.RuntimeClassLister
+	podplugin.Base[nodelisters.RuntimeClassLister]
 }
 
 var (
@@ -44,43 +43,25 @@ var (
 )
 
 // New returns the plugin; the admission chain initializes it.
-func New() *Plugin { return &Plugin{Handler: admission.NewHandler(admission.Create)} }
-
-func (p *Plugin) SetExternalKubeClientSet(c kubernetes.Interface) { p.client = c }
-
-func (p *Plugin) SetExternalKubeInformerFactory(f informers.SharedInformerFactory) {
-	inf := f.Node().V1().RuntimeClasses()
-	p.lister = inf.Lister()
-	p.SetReadyFunc(inf.Informer().HasSynced)
-}
-
-func (p *Plugin) ValidateInitialization() error {
-	if p.client == nil || p.lister == nil {
-		return fmt.Errorf("%s admission plugin needs a client and informers", PluginName)
-	}
-	return nil
-}
-
-func pod(a admission.Attributes) *corev1.Pod {
-	if a.GetResource().GroupResource() != corev1.Resource("pods") || a.GetSubresource() != "" {
-		return nil
-	}
-	p, _ := a.GetObject().(*corev1.Pod)
-	return p
+func New() *Plugin {
+	return &Plugin{Base: podplugin.New(PluginName, func(f informers.SharedInformerFactory) (nodelisters.RuntimeClassLister, cache.SharedIndexInformer) {
+		inf := f.Node().V1().RuntimeClasses()
+		return inf.Lister(), inf.Informer()
+	})}
 }
 
 func (p *Plugin) runtimeClass(ctx context.Context, name string) (*nodev1.RuntimeClass, error) {
-	rc, err := p.lister.Get(name)
+	rc, err := p.Lister.Get(name)
 	if apierrors.IsNotFound(err) {
 		// The cache may be behind a class created a moment ago.
-		rc, err = p.client.NodeV1().RuntimeClasses().Get(ctx, name, metav1.GetOptions{})
+		rc, err = p.Client.NodeV1().RuntimeClasses().Get(ctx, name, metav1.GetOptions{})
 	}
 	return rc, err
 }
 
 // Admit sets the pod's overhead and merges the class's scheduling rules.
 func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
-	pd := pod(a)
+	pd := podplugin.Pod(a)
 	if pd == nil || pd.Spec.RuntimeClassName == nil || *pd.Spec.RuntimeClassName == "" {
 		return nil
 	}
@@ -127,7 +108,7 @@ func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.
 
 // Validate rejects an overhead the class does not define.
 func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
-	pd := pod(a)
+	pd := podplugin.Pod(a)
 	if pd == nil || len(pd.Spec.Overhead) == 0 {
 		return nil
 	}

@@ -19,9 +19,11 @@ import (
 	"k8s.io/apiserver/pkg/admission"
 	genericadmissioninit "k8s.io/apiserver/pkg/admission/initializer"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
+
+	"github.com/capstan-dev/capstan/apiserver/admission/podplugin"
 )
 
 // PluginName is the plugin's name in --enable-admission-plugins.
@@ -46,9 +48,7 @@ func Register(plugins *admission.Plugins) {
 
 // Plugin is the ServiceAccount admission plugin.
 type Plugin struct {
-	*admission.Handler
-	client kubernetes.Interface
-	lister corelisters.ServiceAccountLister
+	podplugin.Base[corelisters.ServiceAccountLister]
 }
 
 var (
@@ -60,35 +60,15 @@ var (
 
 // New returns the plugin; the admission chain initializes it.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Create)}
-}
-
-func (p *Plugin) SetExternalKubeClientSet(c kubernetes.Interface) { p.client = c }
-
-func (p *Plugin) SetExternalKubeInformerFactory(f informers.SharedInformerFactory) {
-	inf := f.Core().V1().ServiceAccounts()
-	p.lister = inf.Lister()
-	p.SetReadyFunc(inf.Informer().HasSynced)
-}
-
-func (p *Plugin) ValidateInitialization() error {
-	if p.client == nil || p.lister == nil {
-		return fmt.Errorf("%s admission plugin needs a client and informers", PluginName)
-	}
-	return nil
-}
-
-func podOf(a admission.Attributes) *corev1.Pod {
-	if a.GetResource().GroupResource() != corev1.Resource("pods") || a.GetSubresource() != "" {
-		return nil
-	}
-	pod, _ := a.GetObject().(*corev1.Pod)
-	return pod
+	return &Plugin{Base: podplugin.New(PluginName, func(f informers.SharedInformerFactory) (corelisters.ServiceAccountLister, cache.SharedIndexInformer) {
+		inf := f.Core().V1().ServiceAccounts()
+		return inf.Lister(), inf.Informer()
+	})}
 }
 
 // Admit defaults the service account and mounts its token.
 func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, o admission.ObjectInterfaces) error {
-	pod := podOf(a)
+	pod := podplugin.Pod(a)
 	if pod == nil {
 		return nil
 	}
@@ -117,7 +97,7 @@ func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, o admission.
 // Validate rejects mirror pods that use service accounts or secrets, and
 // pods whose service account does not exist.
 func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
-	pod := podOf(a)
+	pod := podplugin.Pod(a)
 	if pod == nil {
 		return nil
 	}
@@ -155,7 +135,7 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 // not have it yet, from the API; the default account is waited for a
 // little, since its controller creates it right after the namespace.
 func (p *Plugin) serviceAccount(ctx context.Context, ns, name string) (*corev1.ServiceAccount, error) {
-	if sa, err := p.lister.ServiceAccounts(ns).Get(name); err == nil {
+	if sa, err := p.Lister.ServiceAccounts(ns).Get(name); err == nil {
 		return sa, nil
 	} else if !apierrors.IsNotFound(err) {
 		return nil, err
@@ -174,7 +154,7 @@ func (p *Plugin) serviceAccount(ctx context.Context, ns, name string) (*corev1.S
 			}
 		}
 		var sa *corev1.ServiceAccount
-		if sa, err = p.client.CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
+		if sa, err = p.Client.CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
 			return sa, nil
 		}
 		if !apierrors.IsNotFound(err) {
