@@ -90,28 +90,8 @@ func Start(ctx context.Context, o *Options) (*Server, error) {
 	}
 	logger := klog.FromContext(ctx)
 	layout := pki.Layout{Dir: o.DataDir}
-	ca, err := pki.LoadOrCreateCA(layout.CA(), "capstan-ca")
+	ca, err := WriteCertificates(o)
 	if err != nil {
-		return nil, err
-	}
-	cidrs, err := ParseServiceCIDRs(o.ServiceClusterIPRange)
-	if err != nil {
-		return nil, err
-	}
-	if err := ca.EnsureLeaf(layout.Serving(), servingLeaf(o, bootstrap.FirstIP(cidrs[0]))); err != nil {
-		return nil, fmt.Errorf("serving certificate: %w", err)
-	}
-	if err := ca.EnsureLeaf(layout.Admin(), pki.Leaf{CommonName: "kubernetes-admin", Organization: []string{"system:masters"}, Client: true}); err != nil {
-		return nil, fmt.Errorf("admin certificate: %w", err)
-	}
-	if err := ca.EnsureLeaf(layout.NodeClient(), pki.Leaf{CommonName: "capstan-apiserver-node-client", Organization: []string{"system:masters"}, Client: true}); err != nil {
-		return nil, fmt.Errorf("node client certificate: %w", err)
-	}
-	proxyCA, err := pki.LoadOrCreateCA(layout.FrontProxyCA(), "capstan-front-proxy-ca")
-	if err != nil {
-		return nil, err
-	}
-	if err := proxyCA.EnsureLeaf(layout.FrontProxyClient(), pki.Leaf{CommonName: "front-proxy-client", Client: true}); err != nil {
 		return nil, err
 	}
 
@@ -141,9 +121,8 @@ func Start(ctx context.Context, o *Options) (*Server, error) {
 		stopEtcd()
 		return nil, err
 	}
-	url := "https://" + net.JoinHostPort(kubeconfigHost(o), strconv.Itoa(o.SecurePort))
-	kubeconfig := filepath.Join(o.DataDir, "admin.kubeconfig")
-	if err := pki.WriteKubeconfig(kubeconfig, url, ca.CertPEM, layout.Admin(), "admin"); err != nil {
+	kubeconfig, url, err := WriteAdminKubeconfig(o, ca)
+	if err != nil {
 		stopEtcd()
 		return nil, err
 	}
@@ -273,4 +252,52 @@ func kubeconfigHost(o *Options) string {
 		return "127.0.0.1"
 	}
 	return o.BindAddress.String()
+}
+
+// WriteCertificates creates, or keeps when they are still valid, the cluster
+// CA, the serving certificate, the admin and node-client certificates, the
+// front-proxy CA and client and the service account key in o.DataDir. Start
+// calls it; `capstan certs` calls it alone, for a control plane run from
+// other binaries on the same files.
+func WriteCertificates(o *Options) (*pki.CA, error) {
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	layout := pki.Layout{Dir: o.DataDir}
+	ca, err := pki.LoadOrCreateCA(layout.CA(), "capstan-ca")
+	if err != nil {
+		return nil, err
+	}
+	cidrs, err := ParseServiceCIDRs(o.ServiceClusterIPRange)
+	if err != nil {
+		return nil, err
+	}
+	if err := ca.EnsureLeaf(layout.Serving(), servingLeaf(o, bootstrap.FirstIP(cidrs[0]))); err != nil {
+		return nil, fmt.Errorf("serving certificate: %w", err)
+	}
+	if err := ca.EnsureLeaf(layout.Admin(), pki.Leaf{CommonName: "kubernetes-admin", Organization: []string{"system:masters"}, Client: true}); err != nil {
+		return nil, fmt.Errorf("admin certificate: %w", err)
+	}
+	if err := ca.EnsureLeaf(layout.NodeClient(), pki.Leaf{CommonName: "capstan-apiserver-node-client", Organization: []string{"system:masters"}, Client: true}); err != nil {
+		return nil, fmt.Errorf("node client certificate: %w", err)
+	}
+	proxyCA, err := pki.LoadOrCreateCA(layout.FrontProxyCA(), "capstan-front-proxy-ca")
+	if err != nil {
+		return nil, err
+	}
+	if err := proxyCA.EnsureLeaf(layout.FrontProxyClient(), pki.Leaf{CommonName: "front-proxy-client", Client: true}); err != nil {
+		return nil, err
+	}
+	if _, err := pki.EnsureKey(layout.ServiceAccountKey()); err != nil {
+		return nil, err
+	}
+	return ca, nil
+}
+
+// WriteAdminKubeconfig writes the admin kubeconfig for the server o
+// describes into o.DataDir and returns its path and the server URL.
+func WriteAdminKubeconfig(o *Options, ca *pki.CA) (path, url string, err error) {
+	url = "https://" + net.JoinHostPort(kubeconfigHost(o), strconv.Itoa(o.SecurePort))
+	path = filepath.Join(o.DataDir, "admin.kubeconfig")
+	return path, url, pki.WriteKubeconfig(path, url, ca.CertPEM, pki.Layout{Dir: o.DataDir}.Admin(), "admin")
 }

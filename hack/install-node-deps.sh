@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the node agent and its tests need, with apt-get, when it is
 # missing: containerd (CRI plugin), runc, the CNI plugins, iptables, iproute2
-# and busybox-static (for the offline busybox image). Needs root.
+# busybox-static (for the offline busybox image) and docker-registry (a
+# loopback registry mirror for pulls the tests force). Needs root.
 set -euo pipefail
 need=()
 command -v containerd >/dev/null || need+=(containerd)
@@ -10,6 +11,7 @@ command -v runc >/dev/null || need+=(runc)
 command -v iptables >/dev/null || need+=(iptables)
 command -v ip >/dev/null || need+=(iproute2)
 [ -x /bin/busybox ] || command -v busybox >/dev/null || need+=(busybox-static)
+command -v docker-registry >/dev/null || need+=(docker-registry)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

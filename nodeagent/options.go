@@ -41,6 +41,9 @@ type Options struct {
 	// ImageArchiveDir holds OCI image archives imported into the runtime
 	// at start (images a node needs without a registry, like pause).
 	ImageArchiveDir string
+	// RegistryConfigDir is the started containerd's registry hosts
+	// directory (<registry>/hosts.toml, e.g. a loopback mirror).
+	RegistryConfigDir string
 	// PodManifestPath is a directory of static pod manifests.
 	PodManifestPath string
 	NodeLabels      map[string]string
@@ -80,6 +83,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TLSCertFile, "tls-cert-file", o.TLSCertFile, "Serving certificate of the agent API.")
 	fs.StringVar(&o.TLSKeyFile, "tls-private-key-file", o.TLSKeyFile, "Key of the serving certificate.")
 	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "CA whose client certificates the agent API accepts.")
+	fs.StringVar(&o.RegistryConfigDir, "registry-config-dir", o.RegistryConfigDir, "With --start-containerd: containerd's registry hosts directory (<registry>/hosts.toml), e.g. to pull through a mirror.")
 	fs.StringVar(&o.ImageArchiveDir, "image-archive-dir", o.ImageArchiveDir, "Directory of OCI image archives to import into the runtime at start.")
 	fs.StringVar(&o.PodManifestPath, "pod-manifest-path", o.PodManifestPath, "Directory of static pod manifests, run without the API and mirrored into it.")
 	fs.StringToStringVar(&o.NodeLabels, "node-labels", o.NodeLabels, "Labels to add to the Node.")
@@ -119,7 +123,7 @@ func RunWithOptions(ctx context.Context, o *Options) error {
 	}
 	endpoint, cniDir := o.RuntimeEndpoint, o.CNIConfDir
 	if o.StartContainerd {
-		p, err := containerd.Start(ctx, containerd.Config{Dir: filepath.Join(o.RootDir, "containerd"), SandboxImage: images.PauseImage})
+		p, err := containerd.Start(ctx, containerd.Config{Dir: filepath.Join(o.RootDir, "containerd"), SandboxImage: images.PauseImage, RegistryConfigDir: o.RegistryConfigDir})
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/component-base/cli"
 	"k8s.io/klog/v2"
@@ -32,7 +33,7 @@ func newCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newServerCommand(), newAgentCommand(), newNodeCredentialsCommand(), newVersionCommand())
+	root.AddCommand(newServerCommand(), newAgentCommand(), newNodeCredentialsCommand(), newCertsCommand(), newVersionCommand())
 	return root
 }
 
@@ -157,6 +158,38 @@ func newNodeCredentialsCommand() *cobra.Command {
 	for _, f := range []string{"node-name", "server", "out"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
+	return cmd
+}
+
+// newCertsCommand writes the control plane's credentials without starting
+// it, for running the same cluster identity with other binaries (the
+// conformance harness's upstream control plane).
+func newCertsCommand() *cobra.Command {
+	o := apiserver.NewOptions()
+	cmd := &cobra.Command{
+		Use:   "certs",
+		Short: "Write the cluster CA, serving and client certificates, service account key and admin kubeconfig into --data-dir, then exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if errs := o.Validate(); len(errs) > 0 {
+				return utilerrors.NewAggregate(errs)
+			}
+			ca, err := apiserver.WriteCertificates(o)
+			if err != nil {
+				return err
+			}
+			kubeconfig, url, err := apiserver.WriteAdminKubeconfig(o, ca)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s (server %s)\n", kubeconfig, url)
+			return nil
+		},
+	}
+	o.AddFlags(cmd.Flags())
 	return cmd
 }
 

@@ -81,6 +81,9 @@ type cluster struct {
 	ns     string
 	// manifests is the agent's static pod directory.
 	manifests string
+	// registryHosts is containerd's registry hosts directory
+	// (<registry>/hosts.toml), read at every pull.
+	registryHosts string
 
 	// node is shared by the copies with() makes for subtests.
 	*nodeState
@@ -143,7 +146,8 @@ func newCluster(t *testing.T) *cluster {
 	// The test owns containerd, so that it can clean up after the agent
 	// has stopped: remove every sandbox (their shims, veths and iptables
 	// rules go with them), stop containerd by its PID, drop the bridge.
-	c.runtimeCfg = containerd.Config{Dir: filepath.Join(root, "containerd"), SandboxImage: images.PauseImage}
+	c.registryHosts = filepath.Join(root, "certs.d")
+	c.runtimeCfg = containerd.Config{Dir: filepath.Join(root, "containerd"), SandboxImage: images.PauseImage, RegistryConfigDir: c.registryHosts}
 	rt, err := containerd.Start(context.WithoutCancel(ctx), c.runtimeCfg)
 	if err != nil {
 		t.Fatal(err)

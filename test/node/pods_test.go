@@ -480,6 +480,10 @@ spec:
 		}
 	})
 
+	t.Run("pull policy Always pulls through a registry mirror", func(t *testing.T) {
+		testRegistryMirror(t, c.with(t))
+	})
+
 	t.Run("pods survive restarts of the agent and of containerd", func(t *testing.T) {
 		c := c.with(t)
 		c.createPod(pod("survivor", corev1.RestartPolicyAlways, busybox("main", "sleep", "3600")))
