@@ -36,7 +36,7 @@ busybox:
 images: busybox
 	$(GO) run ./hack/node-images -out $(BIN)/images -busybox $(BIN)/busybox
 
-test: verify node-deps busybox unit e2e
+test: verify node-deps busybox unit e2e conformance-smoke
 
 verify: vet verify-codegen fmt
 
@@ -72,6 +72,12 @@ bench: node-deps busybox
 
 # The upstream [Conformance] suite against a local cluster (not part of `make test`).
 # FOCUS= and SKIP= narrow the run.
-.PHONY: conformance
+.PHONY: conformance conformance-smoke
 conformance:
 	./hack/conformance.sh
+
+# The fixed fast subset of conformance/smoke.txt (part of `make test`): only
+# the images those tests use, results in conformance/report-smoke/.
+conformance-smoke:
+	FOCUS_FILE=$(CURDIR)/conformance/smoke.txt ONLY='/(agnhost:2.66.1|busybox:1.37.0-2|pause:)' PROCS=2 \
+	  REPORT=$(CURDIR)/conformance/report-smoke ./hack/conformance.sh

@@ -8,6 +8,7 @@
 # conformance/images/cache/ (remove it to take newer Debian packages): a run
 # after an unchanged one takes about a second.
 #   ONLY=regex   build only the images whose names match
+#   LINK=dir     then symlink the archives built into dir
 #   CHECK=1      then import the archives into a private containerd and run
 #                each image (needs root, containerd, runc and ctr)
 set -euo pipefail
@@ -29,5 +30,5 @@ cd "$conf"
 go build -o bin/images ./cmd/images
 "$root/hack/build-busybox.sh"
 ./bin/images -out images/out -cache images/cache -busybox "$root/bin/busybox" -capstan "$root" \
-  ${ONLY:+-only "$ONLY"} ${CHECK:+-check}
-ls -l images/out/*.tar | awk '{ printf "%5d MB  %s\n", $5 / 1048576, $NF; total += $5 } END { printf "%5d MB  total\n", total / 1048576 }'
+  ${ONLY:+-only "$ONLY"} ${LINK:+-link "$LINK"} ${CHECK:+-check}
+[ -n "${LINK:-}" ] || ls -l images/out/*.tar | awk '{ printf "%5d MB  %s\n", $5 / 1048576, $NF; total += $5 } END { printf "%5d MB  total\n", total / 1048576 }'

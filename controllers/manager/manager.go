@@ -98,6 +98,11 @@ func runControllers(ctx context.Context, c Config) error {
 	all = append(all, coreStarters()...)
 	all = append(all, workloadStarters()...)
 	all = append(all, lifecycleStarters()...)
+	all = append(all, batchStarters()...)
+	all = append(all, networkStarters()...)
+	all = append(all, statefulStarters()...)
+	all = append(all, policyStarters()...)
+	all = append(all, nodeStarters()...)
 	for _, s := range all {
 		if err := s.start(ctx, cc); err != nil {
 			return fmt.Errorf("starting controller %s: %w", s.name, err)

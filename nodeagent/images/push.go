@@ -34,8 +34,9 @@ func Push(archive, base string) ([]string, error) {
 	return p.pushArchive(archive)
 }
 
-// readArchiveBlobs returns the archive's index.json and its blobs by digest.
-func readArchiveBlobs(path string) ([]byte, map[string][]byte, error) {
+// ReadArchive returns the index.json of an OCI archive and its blobs by
+// digest ("sha256:<hex>").
+func ReadArchive(path string) ([]byte, map[string][]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -85,7 +86,7 @@ func splitName(name string) (repo, tag string, err error) {
 }
 
 func (p pusher) pushArchive(path string) ([]string, error) {
-	indexData, blobs, err := readArchiveBlobs(path)
+	indexData, blobs, err := ReadArchive(path)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,7 @@ func main() {
 	only := flag.String("only", "", "build only the images whose names match this regular expression")
 	list := flag.Bool("list", false, "print the image names and exit")
 	check := flag.Bool("check", false, "then import the archives into a private containerd and run a check in each image")
+	link := flag.String("link", "", "then symlink the archives of the images built into this directory (an existing entry of the same name is kept)")
 	flag.Parse()
 	if *list {
 		for _, r := range recipes {
@@ -58,6 +59,12 @@ func main() {
 	if err := b.run(match); err != nil {
 		fmt.Fprintln(os.Stderr, "images:", err)
 		os.Exit(1)
+	}
+	if *link != "" {
+		if err := b.linkAll(match, *link); err != nil {
+			fmt.Fprintln(os.Stderr, "images:", err)
+			os.Exit(1)
+		}
 	}
 	if *check {
 		if err := b.checkAll(match); err != nil {
@@ -141,6 +148,21 @@ func (b *builder) run(match *regexp.Regexp) error {
 		}
 		if wrote {
 			b.logf("wrote %s (%s)", r.name, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	return nil
+}
+
+// linkAll symlinks the archive of every image match selects into dir.
+func (b *builder) linkAll(match *regexp.Regexp, dir string) error {
+	for _, r := range recipes {
+		if match != nil && !match.MatchString(r.name) {
+			continue
+		}
+		name := images.ArchiveName(r.name)
+		err := os.Symlink(filepath.Join(b.out, name), filepath.Join(dir, name))
+		if err != nil && !os.IsExist(err) {
+			return err
 		}
 	}
 	return nil

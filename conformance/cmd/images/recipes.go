@@ -1,13 +1,10 @@
 package main
 
 import (
-	"archive/tar"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -316,32 +313,9 @@ func (b *builder) agnhost() (images.Image, error) {
 // the index's digest, and each manifest and blob is at
 // {manifests,blobs}/sha256/<first two hex digits>/<hex>/data.
 func registryFiles(archive, dir, tag string) ([]images.File, error) {
-	f, err := os.Open(archive)
+	index, blobs, err := images.ReadArchive(archive)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var index []byte
-	blobs := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", archive, err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case h.Name == "index.json":
-			index = data
-		case strings.HasPrefix(h.Name, "blobs/sha256/"):
-			blobs[strings.TrimPrefix(h.Name, "blobs/sha256/")] = data
-		}
+		return nil, fmt.Errorf("reading %s: %w", archive, err)
 	}
 	var idx, manifest struct {
 		Manifests []struct{ Digest string }
@@ -353,7 +327,7 @@ func registryFiles(archive, dir, tag string) ([]images.File, error) {
 	}
 	hex := func(digest string) string { return strings.TrimPrefix(digest, "sha256:") }
 	mHex := hex(idx.Manifests[0].Digest)
-	if err := json.Unmarshal(blobs[mHex], &manifest); err != nil {
+	if err := json.Unmarshal(blobs["sha256:"+mHex], &manifest); err != nil {
 		return nil, fmt.Errorf("%s: manifest: %w", archive, err)
 	}
 	sum := sha256.Sum256(index)
@@ -364,11 +338,11 @@ func registryFiles(archive, dir, tag string) ([]images.File, error) {
 	files := []images.File{
 		text(path.Join(dir, "manifests", tag), "sha256:"+indexHex+"\n"),
 		at("manifests", indexHex, index),
-		at("manifests", mHex, blobs[mHex]),
+		at("manifests", mHex, blobs["sha256:"+mHex]),
 	}
 	for _, d := range append([]struct{ Digest string }{manifest.Config}, manifest.Layers...) {
 		h := hex(d.Digest)
-		data, ok := blobs[h]
+		data, ok := blobs[d.Digest]
 		if !ok {
 			return nil, fmt.Errorf("%s: no blob %s", archive, d.Digest)
 		}

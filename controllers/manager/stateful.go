@@ -1,0 +1,6 @@
+package manager
+
+// statefulStarters are the statefulset and daemonset controllers.
+func statefulStarters() []starter {
+	return nil
+}
