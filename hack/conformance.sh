@@ -67,13 +67,16 @@ cleanup() {
   if [ -f "$work/data/admin.kubeconfig" ] && [ ${#pids[@]} -gt 0 ]; then
     "$bin/kubectl" --kubeconfig "$work/data/admin.kubeconfig" delete pods --all-namespaces --all --grace-period=1 --wait=true --timeout=120s >/dev/null 2>&1 || true
   fi
-  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[$i]}" 2>/dev/null || true; done
-  for i in $(seq 1 "$nodes"); do
-    [ -f "$work/node$i/containerd/containerd.pid" ] && kill -TERM "$(cat "$work/node$i/containerd/containerd.pid")" 2>/dev/null || true
-  done
-  for p in "${pids[@]}"; do
+  # In reverse order of starting, each gone before the next (an apiserver
+  # shuts down cleanly only while its etcd is still there).
+  for ((i=${#pids[@]}-1; i>=0; i--)); do
+    p=${pids[$i]}
+    kill -TERM "$p" 2>/dev/null || continue
     for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || break; sleep 1; done
     kill -KILL "$p" 2>/dev/null || true
+  done
+  for i in $(seq 1 "$nodes"); do
+    [ -f "$work/node$i/containerd/containerd.pid" ] && kill -TERM "$(cat "$work/node$i/containerd/containerd.pid")" 2>/dev/null || true
   done
   # Sandboxes of pods that did not finish deleting: their shims (found by
   # this run's containerd sockets) and what they run.
@@ -111,6 +114,8 @@ printf 'server = "https://registry.k8s.io"\n\n[host."http://127.0.0.1:%s"]\n  ca
 
 # The control plane. Both targets take their certificates from `capstan
 # certs` (the same CA, serving, client and service account keys).
+# kube-apiserver refuses a loopback address for the kubernetes Service's
+# endpoints, and only loopback is ours to use here: it runs without them.
 port=$(freeport)
 data=$work/data
 if [ "$target" = capstan ]; then
@@ -133,7 +138,7 @@ else
     --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
     --requestheader-extra-headers-prefix X-Remote-Extra- \
     --proxy-client-cert-file "$data/front-proxy-client.crt" --proxy-client-key-file "$data/front-proxy-client.key" \
-    --enable-aggregator-routing=true >"$work/server.log" 2>&1 &
+    --enable-aggregator-routing=true --endpoint-reconciler-type none >"$work/server.log" 2>&1 &
   pids+=("$!")
   "$bin/kube-controller-manager" --kubeconfig "$data/admin.kubeconfig" \
     --authentication-kubeconfig "$data/admin.kubeconfig" --authorization-kubeconfig "$data/admin.kubeconfig" \
@@ -190,8 +195,8 @@ procs=${PROCS:-4}
 e2e_flags=(--kubeconfig "$KUBECONFIG" --provider skeleton --kubectl-path "$bin/kubectl" --report-dir "$report")
 if [ -n "${FOCUS_FILE:-}" ]; then
   # Each name without its trailing [tags], regex metacharacters escaped,
-  # one alternative each.
-  FOCUS=$(grep -v '^\s*\(#\|$\)' "$FOCUS_FILE" | sed 's/\( \[[^]]*\]\)*$//; s/[][\.*^$()+?{}|/]/\\&/g' | paste -sd'|' -)
+  # followed by a tag or the end, one alternative each.
+  FOCUS=$(grep -v '^\s*\(#\|$\)' "$FOCUS_FILE" | sed 's/\( \[[^]]*\]\)*$//; s/[][\.*^$()+?{}|/]/\\&/g; s/$/( \\[|$)/' | paste -sd'|' -)
 fi
 ginkgo_flags=(${FOCUS:+--focus "$FOCUS"} ${SKIP:+--skip "$SKIP"} --timeout 24h --no-color)
 echo "== running e2e.test against $target (focus: ${FOCUS_FILE:-${FOCUS:-all [Conformance]}}, skip: ${SKIP:-none}; $procs parallel processes, then serial)"
